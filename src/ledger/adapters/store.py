@@ -1,0 +1,404 @@
+"""The event store: eventsourcing's recorders, extended with a hash chain and append-only tables.
+
+SQLite (the embedded default) and PostgreSQL are chosen by one URL. Each append writes the
+events and their chain links in one transaction, so an event never exists without its link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    Mapper,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL
+
+from ..domain import EVENT_TYPES, Event
+from .chain import ZERO_HASH, ChainRow, LinkedEvent, new_links
+
+EVENTS_TABLE = "ledger_events"
+CHAIN_TABLE = "ledger_chain"
+DEFAULT_STORE_URL = "sqlite:///events_store/ledger.db"
+PAGE = 5_000
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used (bad URL, unreachable server)."""
+
+
+def canonical_json(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class EventMapper(Mapper[UUID]):
+    """Stores each event as canonical JSON under its class name (stable across refactors)."""
+
+    def __init__(self) -> None:
+        super().__init__(transcoder=JSONTranscoder())
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        event: Event = domain_event
+        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        return StoredEvent(
+            originator_id=event.originator_id,
+            originator_version=event.originator_version,
+            topic=type(event).__name__,
+            state=canonical_json(state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        return decode_event(
+            stored_event.originator_id,
+            stored_event.originator_version,
+            stored_event.topic,
+            stored_event.state,
+        )
+
+
+def decode_event(originator_id: UUID | str, version: int, topic: str, state: bytes) -> Event:
+    data = json.loads(state)
+    data["originator_id"] = originator_id
+    data["originator_version"] = version
+    return EVENT_TYPES[topic].model_validate(data)
+
+
+# ---------------------------------------------------------------------------- SQLite
+
+_SQLITE_GUARDS = """
+CREATE TRIGGER IF NOT EXISTS {t}_no_update BEFORE UPDATE ON {t}
+BEGIN SELECT RAISE(ABORT, '{t} is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS {t}_no_delete BEFORE DELETE ON {t}
+BEGIN SELECT RAISE(ABORT, '{t} is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS {t}_no_replace BEFORE INSERT ON {t}
+WHEN EXISTS (SELECT 1 FROM {t} WHERE {key})
+BEGIN SELECT RAISE(ABORT, '{t} is append-only: this entry already exists'); END;
+"""
+
+
+class SQLiteChainRecorder(SQLiteApplicationRecorder):
+    """Appends events and their links inside the library's own write transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = EVENTS_TABLE):
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
+            "position INTEGER PRIMARY KEY, notification_id INTEGER NOT NULL UNIQUE, "
+            "salt BLOB NOT NULL, payload_digest BLOB NOT NULL, hash BLOB NOT NULL)"
+        )
+        guards = _SQLITE_GUARDS.format(
+            t=self.events_table_name,
+            key="rowid = NEW.rowid OR (originator_id = NEW.originator_id "
+            "AND originator_version = NEW.originator_version)",
+        ) + _SQLITE_GUARDS.format(
+            t=CHAIN_TABLE,
+            key="position = NEW.position OR notification_id = NEW.notification_id",
+        )
+        statements += [s.strip() + ";" for s in guards.split(";\n") if s.strip()]
+        return statements
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        assert ids is not None
+        c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
+        head = c.fetchone()
+        links = new_links(
+            head[0] if head else 0,
+            head[1] if head else ZERO_HASH,
+            (
+                (nid, _uuid(s.originator_id), s.originator_version, s.topic, s.state)
+                for nid, s in zip(ids, stored_events, strict=True)
+            ),
+        )
+        c.executemany(
+            f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?)",
+            [(r.position, r.notification_id, r.salt, r.payload_digest, r.hash) for r in links],
+        )
+        return ids
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+
+
+class PostgresChainRecorder(PostgresApplicationRecorder):
+    """Owns its transaction: lock, read the head, insert events, insert links, commit.
+
+    The library's own insert path commits when a Python exception follows the INSERT; here
+    any exception rolls everything back, so no event is ever committed without its link.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, events_table_name: str = EVENTS_TABLE):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = self.datastore.schema
+        events = f'"{schema}"."{self.events_table_name}"'
+        chain = f'"{schema}"."{CHAIN_TABLE}"'
+        refuse = f'"{schema}"."ledger_refuse_change"'
+        self.chain_table = chain
+        self.sql_create_statements += [
+            SQL(
+                f"CREATE TABLE IF NOT EXISTS {chain} ("
+                "position bigint PRIMARY KEY, notification_id bigint NOT NULL UNIQUE, "
+                "salt bytea NOT NULL, payload_digest bytea NOT NULL, hash bytea NOT NULL)"
+            ),
+            SQL(
+                f"CREATE OR REPLACE FUNCTION {refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; "
+                "END $$"
+            ),
+        ]
+        for table, name in ((events, self.events_table_name), (chain, CHAIN_TABLE)):
+            self.sql_create_statements += [
+                SQL(
+                    f'CREATE OR REPLACE TRIGGER "{name}_append_only" BEFORE UPDATE OR DELETE '
+                    f"ON {table} FOR EACH ROW EXECUTE FUNCTION {refuse}()"
+                ),
+                SQL(
+                    f'CREATE OR REPLACE TRIGGER "{name}_no_truncate" BEFORE TRUNCATE ON {table} '
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {refuse}()"
+                ),
+            ]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        rows = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        statement = self.insert_events_statement + SQL(", originator_id, originator_version")
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            curs.execute(
+                f"SELECT position, hash FROM {self.chain_table} ORDER BY position DESC LIMIT 1"
+            )
+            head = curs.fetchone()
+            curs.execute(statement, (rows,))
+            ids = {
+                (_uuid(r["originator_id"]), r["originator_version"]): r["notification_id"]
+                for r in curs.fetchall()
+            }
+            inserted = sorted(
+                (ids[(_uuid(e.originator_id), e.originator_version)], e) for e in stored_events
+            )
+            links = new_links(
+                head["position"] if head else 0,
+                bytes(head["hash"]) if head else ZERO_HASH,
+                (
+                    (nid, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
+                    for nid, e in inserted
+                ),
+            )
+            curs.executemany(
+                f"INSERT INTO {self.chain_table} VALUES (%s,%s,%s,%s,%s)",
+                [(r.position, r.notification_id, r.salt, r.payload_digest, r.hash) for r in links],
+            )
+        return [ids[(_uuid(e.originator_id), e.originator_version)] for e in stored_events]
+
+
+def _uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(value)
+
+
+# ---------------------------------------------------------------------------- the store
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """Where a store lives, parsed from ``sqlite:///path`` or ``postgresql://...?schema=``."""
+
+    url: str
+    backend: str  # "sqlite" | "postgresql"
+    path: Path | None = None
+    dbname: str = ""
+    host: str = ""
+    port: int = 5432
+    user: str = ""
+    password: str = ""
+    schema: str = "public"
+
+    @classmethod
+    def parse(cls, url: str) -> StoreLocation:
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            rest = url.split("://", 1)[1].split("?", 1)[0]
+            if not rest.startswith("/") or len(rest) < 2:
+                raise StoreError(f"store: no database file in '{url}' (use sqlite:///path.db)")
+            # sqlite:///relative/path.db and sqlite:////absolute/path.db, as SQLAlchemy reads them
+            return cls(url=url, backend="sqlite", path=Path(unquote(rest[1:])))
+        if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            query = parse_qs(parts.query)
+            return cls(
+                url=url,
+                backend="postgresql",
+                dbname=unquote(parts.path.lstrip("/")) or "postgres",
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or 5432,
+                user=unquote(parts.username or "") or os.environ.get("USER", "postgres"),
+                password=unquote(parts.password or ""),
+                schema=query.get("schema", ["public"])[0],
+            )
+        raise StoreError(
+            f"store: unsupported URL '{url}' (use sqlite:///path.db or postgresql://host/db)"
+        )
+
+    def describe(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite {self.path}"
+        return f"postgresql {self.host}:{self.port}/{self.dbname} schema {self.schema}"
+
+
+def open_recorder(location: StoreLocation, *, create: bool = True) -> Any:
+    """The chain recorder for a location; ``create`` makes tables, links and guards if absent."""
+    recorder: SQLiteChainRecorder | PostgresChainRecorder
+    try:
+        if location.backend == "sqlite":
+            assert location.path is not None
+            if not create and not location.path.exists():
+                raise StoreError(f"store: no store at {location.path}")
+            location.path.parent.mkdir(parents=True, exist_ok=True)
+            recorder = SQLiteChainRecorder(SQLiteDatastore(str(location.path), lock_timeout=60))
+        else:
+            datastore = PostgresDatastore(
+                dbname=location.dbname,
+                host=location.host,
+                port=location.port,
+                user=location.user,
+                password=location.password,
+                schema=location.schema,
+                pool_size=2,
+                max_overflow=4,
+                pool_open_timeout=10,
+                connect_timeout=5,
+            )
+            if create and location.schema != "public":
+                with datastore.transaction(commit=True) as curs:
+                    curs.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
+            recorder = PostgresChainRecorder(datastore)
+        if create:
+            recorder.create_table()
+    except PersistenceError as exc:
+        raise StoreError(f"store: cannot open {location.describe()}: {_first_line(exc)}") from exc
+    return recorder
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+class ChainReader:
+    """Reads chain rows joined with their events, page by page, and anything left unlinked."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.sqlite = isinstance(recorder, SQLiteChainRecorder)
+        if self.sqlite:
+            self.events, self.chain, self.nid, self.mark = EVENTS_TABLE, CHAIN_TABLE, "rowid", "?"
+        else:
+            schema = recorder.datastore.schema
+            self.events = f'"{schema}"."{EVENTS_TABLE}"'
+            self.chain = f'"{schema}"."{CHAIN_TABLE}"'
+            self.nid, self.mark = "notification_id", "%s"
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        if self.sqlite:
+            with self.recorder.datastore.transaction(commit=False) as c:
+                yield c
+        else:
+            with (
+                self.recorder.datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
+                yield curs
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        with self._cursor() as c:
+            c.execute(sql, params)
+            return list(c.fetchall())
+
+    def head(self) -> tuple[int, bytes]:
+        rows = self._rows(
+            f"SELECT position, hash FROM {self.chain} ORDER BY position DESC LIMIT 1", ()
+        )
+        return (rows[0][0], bytes(rows[0][1])) if rows else (0, ZERO_HASH)
+
+    def linked(self, after: int = 0, until: int | None = None) -> Iterator[LinkedEvent]:
+        m = self.mark
+        sql = (
+            f"SELECT c.position, c.notification_id, c.salt, c.payload_digest, c.hash, "
+            f"e.originator_id, e.originator_version, e.topic, e.state "
+            f"FROM {self.chain} c LEFT JOIN {self.events} e ON e.{self.nid} = c.notification_id "
+            f"WHERE c.position > {m} ORDER BY c.position LIMIT {m}"
+        )
+        while True:
+            rows = self._rows(sql, (after, PAGE))
+            for r in rows:
+                position = r[0]
+                if until is not None and position > until:
+                    return
+                yield LinkedEvent(
+                    ChainRow(position, r[1], bytes(r[2]), bytes(r[3]), bytes(r[4])),
+                    None if r[5] is None else _uuid(r[5]),
+                    r[6],
+                    r[7],
+                    None if r[8] is None else bytes(r[8]),
+                )
+            if len(rows) < PAGE:
+                return
+            after = rows[-1][0]
+
+    def first_unlinked(self) -> tuple[int, int, str] | None:
+        """The earliest event with no link (notification id, version, topic), if any."""
+        rows = self._rows(
+            f"SELECT e.{self.nid}, e.originator_version, e.topic FROM {self.events} e "
+            f"LEFT JOIN {self.chain} c ON c.notification_id = e.{self.nid} "
+            f"WHERE c.position IS NULL ORDER BY e.{self.nid} LIMIT 1",
+            (),
+        )
+        return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def position_before(self, notification_id: int) -> int:
+        rows = self._rows(
+            f"SELECT COALESCE(MAX(position), 0) FROM {self.chain} "
+            f"WHERE notification_id < {self.mark}",
+            (notification_id,),
+        )
+        return int(rows[0][0])
+
+    def positions(self, notification_ids: Sequence[int]) -> list[int]:
+        """Chain positions of the given notification ids, in the same order."""
+        found: dict[int, int] = {}
+        for start in range(0, len(notification_ids), 500):
+            chunk = list(notification_ids[start : start + 500])
+            marks = ",".join([self.mark] * len(chunk))
+            for nid, position in self._rows(
+                f"SELECT notification_id, position FROM {self.chain} "
+                f"WHERE notification_id IN ({marks})",
+                chunk,
+            ):
+                found[nid] = position
+        return [found[nid] for nid in notification_ids]
+
+    def event_count(self) -> int:
+        return int(self._rows(f"SELECT COUNT(*) FROM {self.events}", ())[0][0])

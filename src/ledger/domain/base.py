@@ -1,0 +1,260 @@
+"""The envelope every fact carries, the aggregate base, and how corrections fold.
+
+Events are frozen pydantic models (the style of eventsourcing's ``examples/aggregate7``): building
+one validates it, so an invalid fact can never reach the store. Aggregates are frozen state
+folded from events; ``check`` decides whether a new event is allowed now, ``evolve`` applies it
+and never raises, so a history that was valid when written always replays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self, TypeVar
+from uuid import UUID, uuid5
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+# Fixed forever: aggregate ids and event ids are derived from it.
+LEDGER_NAMESPACE = UUID("6f1d3a52-2c4e-5b8a-9d37-0a1c6e4b7f21")
+
+
+class DomainError(ValueError):
+    """A fact that cannot be recorded; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def domain_error_from(exc: ValidationError) -> DomainError:
+    """Turns pydantic's report into one line naming the first bad field."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "event"
+    message = first["msg"].removeprefix("Value error, ")
+    return DomainError(field, message)
+
+
+Key = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9._:/-]{0,127}$"),
+]
+"""A stable human identifier: lowercase letters, digits and ``. _ : / -``."""
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+Money = Annotated[Decimal, Field(max_digits=15, decimal_places=2)]
+"""Pounds and pence; amounts are never floats."""
+
+
+class Role(StrEnum):
+    """The capacity an actor acted in; permissions (later) hang off these."""
+
+    OFFICER = "officer"
+    CHIEF_EXECUTIVE = "chief_executive"
+    CHIEF_FINANCE_OFFICER = "chief_finance_officer"
+    TREASURER = "treasurer"
+    COMMISSIONER = "commissioner"
+    DEPUTY_COMMISSIONER = "deputy_commissioner"
+    AUTHORITY_MEMBER = "authority_member"
+    PANEL_MEMBER = "panel_member"
+    CHIEF_CONSTABLE = "chief_constable"
+    INSPECTOR = "inspector"
+    AUDITOR = "auditor"
+    ADMINISTRATOR = "administrator"
+
+
+class Source(BaseModel):
+    """Where a fact comes from: a document and a place inside it (lines, paragraph, page)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document: ShortText
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+def aggregate_id(kind: str, key: str) -> UUID:
+    """Aggregate ids follow from natural keys, so re-importing a document finds the same ids."""
+    return uuid5(LEDGER_NAMESPACE, f"{kind}:{key}")
+
+
+def event_id(originator_id: UUID, originator_version: int) -> UUID:
+    """An event's id follows from its place in its aggregate: nothing extra to store or forge."""
+    return uuid5(originator_id, str(originator_version))
+
+
+class Event(BaseModel):
+    """One immutable fact with its envelope: who, when (two times), why and from what."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    creates: ClassVar[bool] = False
+    changes_fact: ClassVar[bool] = False
+    """True where the event changes something already recorded: a reason is then mandatory."""
+
+    originator_id: UUID
+    originator_version: int = Field(ge=1)
+    actor: Key
+    role: Role
+    body: Key
+    effective_at: AwareDatetime | date
+    recorded_at: AwareDatetime
+    source: Source
+    corrects: UUID | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000)] | None = (
+        Field(default=None, validate_default=True)
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_when_changing(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value and (cls.changes_fact or info.data.get("corrects") is not None):
+            raise ValueError("a reason is required when changing an existing fact")
+        return value or None
+
+    @property
+    def id(self) -> UUID:
+        return event_id(self.originator_id, self.originator_version)
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+    @property
+    def effective_date(self) -> date:
+        eff = self.effective_at
+        return eff.date() if isinstance(eff, datetime) else eff
+
+    def payload(self) -> dict[str, Any]:
+        """The fact itself, without the envelope."""
+        return self.model_dump(mode="json", exclude=ENVELOPE_FIELDS)
+
+
+ENVELOPE_FIELDS = frozenset(Event.model_fields)
+
+
+class EventRetracted(Event):
+    """The corrected event should never have been recorded; it stays in the log, inert."""
+
+    changes_fact = True
+    corrects: UUID
+
+
+class Aggregate(BaseModel):
+    """Frozen state of one entity, folded from its events."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ClassVar[str]
+    created_by: ClassVar[type[Event]]
+    changed_by: ClassVar[tuple[type[Event], ...]] = ()
+    """The events that may follow creation (a retraction always may)."""
+
+    id: UUID
+    version: int
+    key: str
+    body: str
+    effective_from: date
+
+    @classmethod
+    def create(cls, event: Event) -> Self:
+        """State from the creation event: every field the two share is copied across."""
+        shared = {
+            name: getattr(event, name)
+            for name in cls.model_fields
+            if name not in _AGGREGATE_BASE_FIELDS and name in type(event).model_fields
+        }
+        return cls(
+            id=event.originator_id,
+            version=event.originator_version,
+            key=getattr(event, "key"),  # noqa: B009 - every creating event has a key
+            body=event.body,
+            effective_from=event.effective_date,
+            **shared,
+        )
+
+    def check(self, event: Event) -> None:
+        """Raises DomainError when ``event`` may not happen to this entity in its state now."""
+
+    def evolve(self, event: Event) -> Self:
+        """Applies an event; never raises, so every stored history replays."""
+        return self.model_copy(update={"version": event.originator_version})
+
+    def _next(self, event: Event, **changes: Any) -> Self:
+        return self.model_copy(update={"version": event.originator_version, **changes})
+
+
+_AGGREGATE_BASE_FIELDS = frozenset(Aggregate.model_fields)
+
+
+def effective_events(events: Iterable[Event]) -> list[Event]:
+    """Resolves corrections: a correcting event takes the place of the event it corrects.
+
+    A retraction removes it. The log itself keeps both; this is only how history is read.
+    """
+    slots: list[Event | None] = []
+    slot_of: dict[UUID, int] = {}
+    for event in events:
+        if event.corrects is not None and event.corrects in slot_of:
+            slot = slot_of[event.corrects]
+            slots[slot] = None if isinstance(event, EventRetracted) else event
+            slot_of[event.id] = slot
+        else:
+            slot_of[event.id] = len(slots)
+            slots.append(event)
+    return [event for event in slots if event is not None]
+
+
+A = TypeVar("A", bound=Aggregate)
+
+
+def fold(cls: type[A], events: Sequence[Event]) -> A | None:
+    """The state of one entity after ``events`` (corrections resolved)."""
+    state: A | None = None
+    for event in effective_events(events):
+        if event.creates:
+            state = cls.create(event)
+        elif state is not None:
+            state = state.evolve(event)
+    if state is not None and events:
+        state = state.model_copy(update={"version": events[-1].originator_version})
+    return state
+
+
+def check_correction(history: Sequence[Event], event: Event) -> None:
+    """A correction names an earlier event of the same entity and restates the same kind of fact."""
+    if event.corrects is None:
+        return
+    target = next((e for e in history if e.id == event.corrects), None)
+    if target is None:
+        raise DomainError("corrects", f"no event {event.corrects} in this entity's history")
+    if not isinstance(event, EventRetracted) and type(event) is not type(target):
+        raise DomainError(
+            "corrects",
+            f"a {event.type} cannot correct a {target.type}; restate it as a {target.type}"
+            " or retract it",
+        )
+    if any(e.corrects == target.id and isinstance(e, EventRetracted) for e in history):
+        raise DomainError("corrects", f"event {target.id} was already retracted")
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """A key from a name: 'Kent Police Authority' -> 'kent-police-authority'."""
+    return _SLUG.sub("-", text.lower()).strip("-")[:128]

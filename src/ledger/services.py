@@ -1,0 +1,223 @@
+"""Application services: record facts atomically, read entities and their histories.
+
+A command names an event type, the entity's key and the fields. The service loads the entity,
+checks references and the entity's rules, builds the validated event and appends the whole
+batch in one transaction, or nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, PersistenceError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .adapters.store import (
+    ChainReader,
+    EventMapper,
+    StoreError,
+    StoreLocation,
+    decode_event,
+    open_recorder,
+)
+from .domain import (
+    AGGREGATE_OF,
+    Aggregate,
+    DomainError,
+    Event,
+    EventRetracted,
+    aggregate_id,
+    aggregate_kind,
+    event_type,
+    fold,
+)
+from .domain.base import check_correction, domain_error_from
+
+REFERENCES: Mapping[str, str] = {
+    "body": "body",
+    "from_body": "body",
+    "to_body": "body",
+    "funding_body": "body",
+    "office_body": "body",
+    "inspectorate": "body",
+    "inspected_body": "body",
+    "panel": "body",
+    "plan": "plan",
+    "to_plan": "plan",
+}
+"""Fields that name another entity, by the same name everywhere: each must already exist."""
+
+
+class ConflictError(Exception):
+    """Another writer changed the entity between read and write."""
+
+
+class Fact(BaseModel):
+    """A command to record one fact: the event type, the entity's key, and the event's fields.
+
+    ``kind`` is needed only for a retraction, which can apply to any kind of entity.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    key: str
+    fields: dict[str, Any] = Field(default_factory=dict)
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    position: int
+    event: Event
+
+
+class _LedgerApplication(Application[UUID]):
+    """eventsourcing's application, wired to our recorder and canonical-JSON mapper."""
+
+    name = "Ledger"
+
+    def __init__(self, recorder: Any) -> None:
+        self._chain_recorder = recorder
+        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+    def construct_mapper(self) -> EventMapper:  # type: ignore[override]
+        return EventMapper()
+
+    def construct_recorder(self) -> Any:
+        return self._chain_recorder
+
+
+class Ledger:
+    """The ledger's service layer: every entry point (CLI, importer, tests) goes through here."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.location = StoreLocation.parse(url)
+        self.recorder = open_recorder(self.location, create=create)
+        self.app = _LedgerApplication(self.recorder)
+        self.chain = ChainReader(self.recorder)
+
+    def close(self) -> None:
+        self.app.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def record(self, facts: Iterable[Fact], *, now: datetime | None = None) -> list[Recorded]:
+        """Appends every fact or none; raises DomainError, ConflictError or StoreError."""
+        batch = _Batch(self, now or datetime.now(UTC))
+        events = [batch.add(fact) for fact in facts]
+        if not events:
+            return []
+        try:
+            recordings = self.app.save(*events)
+        except IntegrityError as exc:
+            raise ConflictError(
+                "an entity you are changing was changed since you read it; re-read and retry"
+            ) from exc
+        except PersistenceError as exc:
+            raise StoreError(f"store: {exc}".splitlines()[0]) from exc
+        positions = self.positions([r.notification.id for r in recordings])
+        return [Recorded(p, e) for p, e in zip(positions, events, strict=True)]
+
+    def record_one(self, type_: str, key: str, **fields: Any) -> Recorded:
+        return self.record([Fact(type=type_, key=key, fields=fields)])[0]
+
+    # ------------------------------------------------------------------ reading
+
+    def history(self, kind: str, key: str) -> list[Event]:
+        return self._load(aggregate_id(aggregate_kind(kind).kind, key))
+
+    def get(self, kind: str, key: str) -> Aggregate | None:
+        cls = aggregate_kind(kind)
+        return fold(cls, self._load(aggregate_id(cls.kind, key)))
+
+    def _load(self, originator_id: UUID) -> list[Event]:
+        return list(self.app.events.get(originator_id))  # type: ignore[arg-type]
+
+    def positions(self, notification_ids: Sequence[int]) -> list[int]:
+        return self.chain.positions(notification_ids)
+
+    def log(self, after: int = 0, until: int | None = None) -> Iterator[tuple[int, Event]]:
+        """Every event in chain order, as (position, event), read page by page."""
+        for linked in self.chain.linked(after, until):
+            if linked.state is not None and linked.originator_id and linked.topic:
+                event = decode_event(
+                    linked.originator_id,
+                    linked.originator_version or 0,
+                    linked.topic,
+                    linked.state,
+                )
+                yield linked.link.position, event
+
+
+class _Batch:
+    """One atomic append: entity histories seen so far, including this batch's own events."""
+
+    def __init__(self, ledger: Ledger, now: datetime) -> None:
+        self.ledger = ledger
+        self.now = now
+        self.histories: dict[UUID, list[Event]] = {}
+
+    def history(self, originator_id: UUID) -> list[Event]:
+        if originator_id not in self.histories:
+            self.histories[originator_id] = self.ledger._load(originator_id)
+        return self.histories[originator_id]
+
+    def add(self, fact: Fact) -> Event:
+        cls = event_type(fact.type)
+        if cls is EventRetracted:
+            if fact.kind is None:
+                raise DomainError("kind", "say which kind of entity the retracted event belongs to")
+            aggregate = aggregate_kind(fact.kind)
+        else:
+            aggregate = AGGREGATE_OF[cls]
+        originator_id = aggregate_id(aggregate.kind, fact.key)
+        history = self.history(originator_id)
+        fields = dict(fact.fields)
+        if cls.creates:
+            fields["key"] = fact.key
+        try:
+            event = cls.model_validate(
+                {
+                    **fields,
+                    "originator_id": originator_id,
+                    "originator_version": history[-1].originator_version + 1 if history else 1,
+                    "recorded_at": self.now,
+                }
+            )
+        except ValidationError as exc:
+            raise domain_error_from(exc) from None
+        state = fold(aggregate, history)
+        if cls.creates:
+            if history and event.corrects is None:
+                raise DomainError("key", f"{aggregate.kind} '{fact.key}' already exists")
+        elif not history:
+            raise DomainError("key", f"no {aggregate.kind} '{fact.key}'")
+        elif cls is not EventRetracted and cls not in aggregate.changed_by:
+            raise DomainError("type", f"a {cls.__name__} does not apply to a {aggregate.kind}")
+        check_correction(history, event)
+        if state is not None and event.corrects is None:
+            state.check(event)
+        self._check_references(event, aggregate, fact.key)
+        history.append(event)
+        return event
+
+    def _check_references(self, event: Event, aggregate: type[Aggregate], key: str) -> None:
+        for field, kind in REFERENCES.items():
+            ref = getattr(event, field, None)
+            if ref is None or (kind == aggregate.kind and ref == key and event.creates):
+                continue
+            ref_cls = aggregate_kind(kind)
+            if fold(ref_cls, self.history(aggregate_id(kind, ref))) is None:
+                raise DomainError(field, f"no {kind} '{ref}' in the ledger")
