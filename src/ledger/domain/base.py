@@ -43,9 +43,18 @@ class DomainError(ValueError):
 def domain_error_from(exc: ValidationError) -> DomainError:
     """Turns pydantic's report into one line naming the first bad field."""
     first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "event"
+    parts = [str(p) for p in first["loc"] if not _is_type_tag(p)]
+    field = ".".join(parts) or "event"
     message = first["msg"].removeprefix("Value error, ")
     return DomainError(field, message)
+
+
+_TYPE_TAGS = frozenset({"date", "datetime", "decimal", "str", "int", "float", "bool", "none"})
+
+
+def _is_type_tag(part: object) -> bool:
+    """pydantic names union members in error locations; users need only the field."""
+    return isinstance(part, str) and (part in _TYPE_TAGS or "[" in part or "-" in part)
 
 
 Key = Annotated[

@@ -1,0 +1,312 @@
+"""The ``ledger`` command: a thin entrypoint over the application services.
+
+Heavy modules are imported inside commands so that ``ledger --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from ..services import Ledger
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_NOT_PERMITTED, EXIT_CONFLICT = 0, 1, 2, 3, 4
+EXIT_STORE = 5
+DEFAULT_STORE_URL = "sqlite:///events_store/ledger.db"
+DEMO_STORE_URL = "sqlite:///events_store/demo.db"
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  a check found a problem (verify)
+  2  bad input (the message names the field)
+  3  not permitted
+  4  concurrent change: re-read and retry
+  5  the store cannot be reached or opened"""
+
+
+class Failure(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    raise Failure(code, message)
+
+
+class _Context:
+    def __init__(self, store_url: str) -> None:
+        self.store_url = store_url
+        self._ledger: Ledger | None = None
+
+    def ledger(self, *, create: bool = True) -> Ledger:
+        if self._ledger is None:
+            from ..services import Ledger
+
+            self._ledger = Ledger(self.store_url, create=create)
+        return self._ledger
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    "store_url",
+    envvar="LEDGER_STORE_URL",
+    default=DEFAULT_STORE_URL,
+    show_default=True,
+    metavar="URL",
+    help="sqlite:///path.db or postgresql://user@host:port/db[?schema=name] "
+    "(env LEDGER_STORE_URL).",
+)
+@click.pass_context
+def cli(ctx: click.Context, store_url: str) -> None:
+    """Tamper-evident accountability ledger for police governance."""
+    ctx.obj = _Context(store_url)
+
+
+def _progress(total: int, label: str) -> Iterator[None]:
+    """Yields once per item; prints a progress line to stderr for long runs."""
+    step = max(total // 20, 1)
+    for done in range(1, total + 1):
+        if total >= 50_000 and done % step == 0:
+            click.echo(f"{label}: {done:,}/{total:,}", err=True)
+        yield None
+    while True:
+        yield None
+
+
+@cli.command()
+@click.option(
+    "--digest",
+    "digest_path",
+    type=click.Path(path_type=Path),
+    help="Also prove the log extends this earlier digest (catches rewrites and truncation).",
+)
+@click.pass_obj
+def verify(obj: _Context, digest_path: Path | None) -> None:
+    """Recompute the hash chain: OK with head position and hash, or the first bad position."""
+    from ..audit import load_digest
+    from ..audit import verify as verify_chain
+
+    digest = load_digest(digest_path) if digest_path else None
+    ledger = obj.ledger(create=False)
+    head, _ = ledger.chain.head()
+    result = verify_chain(ledger, digest, _progress(head, "verify"))
+    if result.ok:
+        extends = f" (extends digest at {digest['position']})" if digest else ""
+        click.echo(f"OK position {result.head_position} hash {result.head_hash.hex()}{extends}")
+        return
+    click.echo(f"FAILED {result.problem}")
+    raise Failure(EXIT_CHECK_FAILED, "")
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to FILE too.")
+@click.pass_obj
+def digest(obj: _Context, output: Path | None) -> None:
+    """Print a JSON digest (position, head hash, time, checkpoints) for an auditor to keep."""
+    from ..audit import take_digest
+
+    text = json.dumps(take_digest(obj.ledger(create=False)), indent=2)
+    if output:
+        output.write_text(text + "\n")
+    click.echo(text)
+
+
+@cli.command()
+@click.argument("type_", metavar="TYPE")
+@click.argument("key")
+@click.option("--as", "actor", envvar="LEDGER_ACTOR", required=True, help="Acting actor id.")
+@click.option("--role", required=True, help="Role the actor acts in.")
+@click.option("--body", required=True, help="Key of the body acted for.")
+@click.option("--effective-at", required=True, help="When it happened: ISO date or timestamp.")
+@click.option("--reason", help="Why; required when changing an existing fact.")
+@click.option("--source-document", required=True, help="Source document id.")
+@click.option("--source-location", default="", help="Place in the document (lines, page).")
+@click.option("--corrects", help="Id of the event this one corrects.")
+@click.option("--kind", help="Entity kind (needed for EventRetracted).")
+@click.option("--field", "-f", "fields", multiple=True, metavar="NAME=VALUE",
+              help="An event field; repeat. A JSON array or object value is parsed.")
+@click.pass_obj
+def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envelope: Any) -> None:
+    """Record one fact: an event TYPE (see `ledger types`) on the entity KEY."""
+    from ..services import Fact
+
+    data: dict[str, Any] = {}
+    for item in fields:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            _fail(EXIT_BAD_INPUT, f"field: '{item}' is not NAME=VALUE")
+        data[name] = json.loads(value) if value[:1] in ("[", "{") and _is_json(value) else value
+    source = {
+        "document": envelope.pop("source_document"),
+        "location": envelope.pop("source_location"),
+    }
+    kind = envelope.pop("kind")
+    fact_fields = {**data, **{k: v for k, v in envelope.items() if v is not None}}
+    fact_fields["source"] = source
+    (recorded,) = obj.ledger().record([Fact(type=type_, key=key, kind=kind, fields=fact_fields)])
+    click.echo(f"recorded {recorded.event.type} at position {recorded.position} "
+               f"(event {recorded.event.id})")
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
+@cli.command()
+@click.argument("kind")
+@click.argument("key")
+@click.pass_obj
+def show(obj: _Context, kind: str, key: str) -> None:
+    """Current state of one entity (KIND: body, plan, deliverable, target, grant, ...) as JSON."""
+    state = obj.ledger(create=False).get(kind, key)
+    if state is None:
+        _fail(EXIT_BAD_INPUT, f"key: no {kind} '{key}'")
+    click.echo(state.model_dump_json(indent=2))
+
+
+@cli.command()
+@click.argument("kind")
+@click.argument("key")
+@click.pass_obj
+def history(obj: _Context, kind: str, key: str) -> None:
+    """Every event of one entity, oldest first, as JSON lines."""
+    events = obj.ledger(create=False).history(kind, key)
+    if not events:
+        _fail(EXIT_BAD_INPUT, f"key: no {kind} '{key}'")
+    for event in events:
+        click.echo(_event_json(event))
+
+
+@cli.command()
+@click.option("--after", default=0, show_default=True, help="Start after this position.")
+@click.option("--until", type=int, help="Stop at this position.")
+@click.pass_obj
+def log(obj: _Context, after: int, until: int | None) -> None:
+    """Every event in chain order, as JSON lines with their positions."""
+    for position, event in obj.ledger(create=False).log(after, until):
+        click.echo(_event_json(event, position=position))
+
+
+def _event_json(event: Any, **extra: Any) -> str:
+    return json.dumps(
+        {**extra, "event_id": str(event.id), "type": event.type,
+         **event.model_dump(mode="json")},
+        ensure_ascii=False,
+    )
+
+
+@cli.command()
+def types() -> None:
+    """The event catalogue: each event type, the entity kind it applies to, and its fields."""
+    from ..domain import AGGREGATE_OF, EVENT_TYPES
+    from ..domain.base import ENVELOPE_FIELDS
+
+    for name, cls in sorted(EVENT_TYPES.items()):
+        kind = AGGREGATE_OF[cls].kind if cls in AGGREGATE_OF else "any"
+        fields = [
+            f"{f}{'' if info.is_required() else '?'}"
+            for f, info in cls.model_fields.items()
+            if f not in ENVELOPE_FIELDS and f != "key"
+        ]
+        reason = " (reason required)" if cls.changes_fact else ""
+        click.echo(f"{name:28} {kind:12} {', '.join(fields)}{reason}")
+
+
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Main job for now: record the sample history in the demo store (once) and verify it.
+
+    Uses events_store/demo.db unless --store says otherwise; an existing store is never
+    deleted or overwritten.
+    """
+    from ..audit import take_digest
+    from ..audit import verify as verify_chain
+    from ..demo import corrections, sample_history
+
+    obj: _Context = ctx.obj
+    assert ctx.parent is not None
+    if ctx.parent.get_parameter_source("store_url") is click.core.ParameterSource.DEFAULT:
+        obj.store_url = DEMO_STORE_URL
+    ledger = obj.ledger()
+    click.echo(f"store: {ledger.location.describe()}")
+    head, _ = ledger.chain.head()
+    if head:
+        click.echo(f"the store already holds {head} events: recording nothing")
+    else:
+        facts = sample_history()
+        for fact in facts:
+            ledger.record([fact])
+        superseded = next(e for e in ledger.history("plan", facts[3].key)
+                          if e.type == "PlanSuperseded")
+        ledger.record(corrections(str(superseded.id)))
+        click.echo(f"recorded {len(facts) + 1} events of the sample history")
+    result = verify_chain(ledger)
+    if not result.ok:
+        click.echo(f"verify FAILED {result.problem}")
+        raise Failure(EXIT_CHECK_FAILED, "")
+    click.echo(f"verify OK position {result.head_position} hash {result.head_hash.hex()}")
+    click.echo(json.dumps(take_digest(ledger), indent=2)[:2_000])
+
+
+def _run(entry: Callable[..., Any], args: list[str] | None) -> int:
+    from pydantic import ValidationError
+
+    try:
+        returned = entry.main(args=args, prog_name="ledger", standalone_mode=False)
+    except Failure as exc:
+        if str(exc):
+            click.echo(f"error: {exc}", err=True)
+        return exc.code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_CHECK_FAILED
+    except ValidationError as exc:
+        from ..domain.base import domain_error_from
+
+        click.echo(f"error: {domain_error_from(exc)}", err=True)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # one line, never a traceback
+        return _report(exc)
+    return returned if isinstance(returned, int) else EXIT_OK
+
+
+def _report(exc: Exception) -> int:
+    from ..adapters.store import StoreError
+    from ..domain import DomainError
+    from ..services import ConflictError
+
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, DomainError):
+        click.echo(f"error: {message}", err=True)
+        return EXIT_BAD_INPUT
+    if isinstance(exc, ConflictError):
+        click.echo(f"error: {message}", err=True)
+        return EXIT_CONFLICT
+    if isinstance(exc, StoreError):
+        click.echo(f"error: {message}", err=True)
+        return EXIT_STORE
+    click.echo(f"error: internal: {type(exc).__name__}: {message}", err=True)
+    return EXIT_STORE
+
+
+def main(args: list[str] | None = None) -> None:
+    sys.exit(_run(cli, args))
