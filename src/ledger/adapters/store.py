@@ -287,7 +287,7 @@ def open_recorder(location: StoreLocation, *, create: bool = True) -> Any:
                 schema=location.schema,
                 pool_size=2,
                 max_overflow=4,
-                pool_open_timeout=10,
+                pool_open_timeout=5,
                 connect_timeout=5,
             )
             if create and location.schema != "public":
