@@ -23,7 +23,11 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def pg_connect() -> psycopg.Connection:
     return psycopg.connect(
-        host=PG_HOST, port=PG_PORT, dbname=PG_DB, user=PG_USER, autocommit=True,
+        host=PG_HOST,
+        port=PG_PORT,
+        dbname=PG_DB,
+        user=PG_USER,
+        autocommit=True,
         connect_timeout=5,
     )
 

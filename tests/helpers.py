@@ -20,10 +20,17 @@ def fact(type_: str, key: str, kind: str | None = None, **fields: Any) -> Fact:
 
 
 def authority() -> Fact:
-    return fact("BodyEstablished", "test-authority", name="Test Authority",
-                body_type="police_authority")
+    return fact(
+        "BodyEstablished", "test-authority", name="Test Authority", body_type="police_authority"
+    )
 
 
 def grant(key: str = "grant-1", amount: str = "1000.00") -> Fact:
-    return fact("GrantAwarded", key, recipient="Someone", amount=amount, purpose="testing",
-                funding_body="test-authority")
+    return fact(
+        "GrantAwarded",
+        key,
+        recipient="Someone",
+        amount=amount,
+        purpose="testing",
+        funding_body="test-authority",
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers import ENVELOPE, authority, fact, grant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import ENVELOPE, authority, fact, grant
 from ledger.demo import corrections, sample_history
 from ledger.domain import EVENT_TYPES, DomainError
 from ledger.domain.base import ENVELOPE_FIELDS
@@ -46,8 +46,11 @@ def _kind_of(event: Any) -> str:
 
 
 def _key_of(recorded: list[Any], event: Any) -> str:
-    creator = next(r.event for r in recorded
-                   if r.event.originator_id == event.originator_id and r.event.creates)
+    creator = next(
+        r.event
+        for r in recorded
+        if r.event.originator_id == event.originator_id and r.event.creates
+    )
     return str(creator.key)
 
 
@@ -69,8 +72,9 @@ def test_state_is_folded_from_history_with_corrections(service: Ledger) -> None:
     assert carried is not None and carried.status == "carried_over"
     assert carried.carried_over_to == "kent-pcc"
     # the log still holds the corrected event: nothing was edited
-    assert any(e.type == "PlanSuperseded"
-               for e in service.history("plan", "kpa-business-plan-2011-12"))
+    assert any(
+        e.type == "PlanSuperseded" for e in service.history("plan", "kpa-business-plan-2011-12")
+    )
 
 
 BAD_FACTS = [
@@ -79,12 +83,24 @@ BAD_FACTS = [
     ("amount with fractions of a penny", "GrantPaid", {"amount": "1.001"}, "amount"),
     ("amount not a number", "GrantPaid", {"amount": "lots"}, "amount"),
     ("unknown role", "GrantPaid", {"amount": "1", "role": "mayor"}, "role"),
-    ("effective_at not a date", "GrantPaid", {"amount": "1", "effective_at": "2012-02-30"},
-     "effective_at"),
-    ("naive timestamp", "GrantPaid", {"amount": "1", "effective_at": "2012-02-01T10:00:00"},
-     "effective_at"),
-    ("source without document", "GrantPaid", {"amount": "1", "source": {"location": "p1"}},
-     "source.document"),
+    (
+        "effective_at not a date",
+        "GrantPaid",
+        {"amount": "1", "effective_at": "2012-02-30"},
+        "effective_at",
+    ),
+    (
+        "naive timestamp",
+        "GrantPaid",
+        {"amount": "1", "effective_at": "2012-02-01T10:00:00"},
+        "effective_at",
+    ),
+    (
+        "source without document",
+        "GrantPaid",
+        {"amount": "1", "source": {"location": "p1"}},
+        "source.document",
+    ),
     ("unknown field", "GrantPaid", {"amount": "1", "colour": "red"}, "colour"),
     ("actor not a key", "GrantPaid", {"amount": "1", "actor": "Ann Barnes"}, "actor"),
     ("overpaying", "GrantPaid", {"amount": "1000.01"}, "amount"),
@@ -92,8 +108,9 @@ BAD_FACTS = [
 ]
 
 
-@pytest.mark.parametrize(("why", "type_", "fields", "field"), BAD_FACTS,
-                         ids=[b[0] for b in BAD_FACTS])
+@pytest.mark.parametrize(
+    ("why", "type_", "fields", "field"), BAD_FACTS, ids=[b[0] for b in BAD_FACTS]
+)
 def test_invalid_fact_names_the_field_and_writes_nothing(
     service: Ledger, why: str, type_: str, fields: dict[str, Any], field: str
 ) -> None:
@@ -108,15 +125,42 @@ def test_invalid_fact_names_the_field_and_writes_nothing(
 def test_structural_rules(service: Ledger) -> None:
     service.record([authority(), grant()])
     cases = [
-        (fact("GrantAwarded", "grant-1", recipient="x", amount="1", purpose="p",
-              funding_body="test-authority"), "key", "already exists"),
+        (
+            fact(
+                "GrantAwarded",
+                "grant-1",
+                recipient="x",
+                amount="1",
+                purpose="p",
+                funding_body="test-authority",
+            ),
+            "key",
+            "already exists",
+        ),
         (fact("GrantPaid", "grant-2", amount="1"), "key", "no grant"),
         (fact("PlanIssued", "grant-1"), "key", "no plan"),
         (fact("NoSuchThing", "grant-1"), "type", "unknown event type"),
-        (fact("EventRetracted", "grant-1", corrects="00000000-0000-0000-0000-000000000000",
-              reason="r"), "kind", "say which kind"),
-        (fact("EventRetracted", "grant-1", kind="grant", reason="wrong",
-              corrects="00000000-0000-0000-0000-000000000000"), "corrects", "no event"),
+        (
+            fact(
+                "EventRetracted",
+                "grant-1",
+                corrects="00000000-0000-0000-0000-000000000000",
+                reason="r",
+            ),
+            "kind",
+            "say which kind",
+        ),
+        (
+            fact(
+                "EventRetracted",
+                "grant-1",
+                kind="grant",
+                reason="wrong",
+                corrects="00000000-0000-0000-0000-000000000000",
+            ),
+            "corrects",
+            "no event",
+        ),
     ]
     for bad, field, words in cases:
         with pytest.raises(DomainError) as error:
@@ -127,15 +171,23 @@ def test_structural_rules(service: Ledger) -> None:
 
 def test_a_correction_restates_the_fact_and_keeps_the_original(service: Ledger) -> None:
     (_, awarded) = service.record([authority(), grant(amount="1000.00")])
-    restated = fact("GrantAwarded", "grant-1", recipient="Someone", amount="100.00",
-                    purpose="testing", funding_body="test-authority",
-                    corrects=str(awarded.event.id), reason="typed an extra zero")
+    restated = fact(
+        "GrantAwarded",
+        "grant-1",
+        recipient="Someone",
+        amount="100.00",
+        purpose="testing",
+        funding_body="test-authority",
+        corrects=str(awarded.event.id),
+        reason="typed an extra zero",
+    )
     service.record([restated])
     state = service.get("grant", "grant-1")
     assert state is not None and str(state.amount) == "100.00"
     assert [e.type for e in service.history("grant", "grant-1")] == ["GrantAwarded"] * 2
-    wrong_type = fact("GrantPaid", "grant-1", amount="1", corrects=str(awarded.event.id),
-                      reason="r")
+    wrong_type = fact(
+        "GrantPaid", "grant-1", amount="1", corrects=str(awarded.event.id), reason="r"
+    )
     with pytest.raises(DomainError) as error:
         service.record([wrong_type])
     assert error.value.field == "corrects"
@@ -151,8 +203,9 @@ FIELD_CHOICES = [
 ] + [("EventRetracted", field) for field in ("corrects", "reason", "actor")]
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(choice=st.sampled_from(FIELD_CHOICES), wrong=WRONG_SHAPES, drop=st.booleans())
 def test_any_malformed_field_is_named_and_nothing_is_written(
     populated: Ledger, choice: tuple[str, str], wrong: Any, drop: bool

@@ -13,13 +13,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import pg_connect
-from test_events import record_sample
 
+from conftest import pg_connect
 from ledger.adapters.chain import link_hash, payload_digest
 from ledger.adapters.store import StoreLocation
 from ledger.audit import take_digest, verify
 from ledger.services import Ledger
+from test_events import record_sample
 
 K = 17  # the position the probes aim at
 LAST = 61  # the sample history with its correction
@@ -62,16 +62,18 @@ class RawStore:
                 self.run(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
     def nid_at(self, position: int) -> int:
-        return int(self.run("SELECT notification_id FROM ledger_chain WHERE position = ?",
-                            position)[0][0])
+        return int(
+            self.run("SELECT notification_id FROM ledger_chain WHERE position = ?", position)[0][0]
+        )
 
     def state_at(self, position: int) -> bytes:
         nid = self.nid_at(position)
         return bytes(self.run(f"SELECT state FROM ledger_events WHERE {self.nid} = ?", nid)[0][0])
 
     def set_state(self, position: int, state: bytes) -> None:
-        self.run(f"UPDATE ledger_events SET state = ? WHERE {self.nid} = ?", state,
-                 self.nid_at(position))
+        self.run(
+            f"UPDATE ledger_events SET state = ? WHERE {self.nid} = ?", state, self.nid_at(position)
+        )
 
 
 @pytest.fixture
@@ -147,29 +149,49 @@ def test_swapped_events(sample: tuple[Ledger, RawStore]) -> None:
     # move row K aside first so the primary key never collides
     nid_k, nid_k1 = raw.nid_at(K), raw.nid_at(K + 1)
     raw.run(f"UPDATE ledger_events SET originator_version = -1 WHERE {raw.nid} = ?", nid_k)
-    raw.run(f"UPDATE ledger_events SET originator_id = ?, originator_version = ?, topic = ?, "
-            f"state = ? WHERE {raw.nid} = ?", *a, here, nid_k1)
-    raw.run(f"UPDATE ledger_events SET originator_id = ?, originator_version = ?, topic = ?, "
-            f"state = ? WHERE {raw.nid} = ?", *b, there, nid_k)
+    raw.run(
+        f"UPDATE ledger_events SET originator_id = ?, originator_version = ?, topic = ?, "
+        f"state = ? WHERE {raw.nid} = ?",
+        *a,
+        here,
+        nid_k1,
+    )
+    raw.run(
+        f"UPDATE ledger_events SET originator_id = ?, originator_version = ?, topic = ?, "
+        f"state = ? WHERE {raw.nid} = ?",
+        *b,
+        there,
+        nid_k,
+    )
     assert problem(service) == (K, "order changed")
 
 
 def test_forged_event(sample: tuple[Ledger, RawStore]) -> None:
     service, raw = sample
     forged = raw.state_at(K).replace(b"kent", b"fake", 1)
-    oid = raw.run(f"SELECT originator_id FROM ledger_events WHERE {raw.nid} = ?",
-                  raw.nid_at(K))[0][0]
-    raw.run("INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
-            "VALUES (?, 999, 'PlanIssued', ?)", oid, forged)
+    oid = raw.run(f"SELECT originator_id FROM ledger_events WHERE {raw.nid} = ?", raw.nid_at(K))[0][
+        0
+    ]
+    raw.run(
+        "INSERT INTO ledger_events (originator_id, originator_version, topic, state) "
+        "VALUES (?, 999, 'PlanIssued', ?)",
+        oid,
+        forged,
+    )
     assert problem(service) == (LAST + 1, "forged event")
 
 
 def test_forged_event_before_the_others(sample: tuple[Ledger, RawStore]) -> None:
     service, raw = sample
-    oid = raw.run(f"SELECT originator_id FROM ledger_events WHERE {raw.nid} = ?",
-                  raw.nid_at(K))[0][0]
-    raw.run(f"INSERT INTO ledger_events ({raw.nid}, originator_id, originator_version, topic, "
-            "state) VALUES (0, ?, 998, 'PlanIssued', ?)", oid, raw.state_at(K))
+    oid = raw.run(f"SELECT originator_id FROM ledger_events WHERE {raw.nid} = ?", raw.nid_at(K))[0][
+        0
+    ]
+    raw.run(
+        f"INSERT INTO ledger_events ({raw.nid}, originator_id, originator_version, topic, "
+        "state) VALUES (0, ?, 998, 'PlanIssued', ?)",
+        oid,
+        raw.state_at(K),
+    )
     assert problem(service) == (1, "forged event")
 
 
@@ -193,16 +215,19 @@ def _rehash_from(raw: RawStore, start: int) -> None:
         f"FROM ledger_chain c JOIN ledger_events e ON e.{raw.nid} = c.notification_id "
         f"ORDER BY c.position"
     )
-    previous = bytes(raw.run("SELECT hash FROM ledger_chain WHERE position = ?",
-                             start - 1)[0][0])
+    previous = bytes(raw.run("SELECT hash FROM ledger_chain WHERE position = ?", start - 1)[0][0])
     for position, salt, oid, version, topic, state in rows:
         if position < start:
             continue
         digest = payload_digest(bytes(salt), bytes(state))
         oid = oid if isinstance(oid, UUID) else UUID(oid)
         previous = link_hash(position, oid, version, topic, digest, previous)
-        raw.run("UPDATE ledger_chain SET payload_digest = ?, hash = ? WHERE position = ?",
-                digest, previous, position)
+        raw.run(
+            "UPDATE ledger_chain SET payload_digest = ?, hash = ? WHERE position = ?",
+            digest,
+            previous,
+            position,
+        )
 
 
 @pytest.mark.parametrize(
@@ -230,13 +255,18 @@ def test_the_database_refuses_replace_and_truncate(service: Ledger, store_url: s
     raw = RawStore(store_url)
     attempt: Callable[[], object]
     if raw.sqlite:
+
         def attempt() -> object:
-            return raw.run("INSERT OR REPLACE INTO ledger_events (rowid, originator_id, "
-                           "originator_version, topic, state) SELECT rowid, originator_id, "
-                           "originator_version, topic, 'x' FROM ledger_events LIMIT 1")
+            return raw.run(
+                "INSERT OR REPLACE INTO ledger_events (rowid, originator_id, "
+                "originator_version, topic, state) SELECT rowid, originator_id, "
+                "originator_version, topic, 'x' FROM ledger_events LIMIT 1"
+            )
     else:
+
         def attempt() -> object:
             return raw.run("TRUNCATE ledger_events, ledger_chain")
+
     with pytest.raises((sqlite3.DatabaseError, psycopg.Error), match="append-only"):
         attempt()
     assert verify(service).ok

@@ -25,7 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composed
 
 from ..domain import EVENT_TYPES, Event
 from .chain import ZERO_HASH, ChainRow, LinkedEvent, new_links
@@ -153,12 +153,12 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
         refuse = f'"{schema}"."ledger_refuse_change"'
         self.chain_table = chain
         self.sql_create_statements += [
-            SQL(
+            _sql(
                 f"CREATE TABLE IF NOT EXISTS {chain} ("
                 "position bigint PRIMARY KEY, notification_id bigint NOT NULL UNIQUE, "
                 "salt bytea NOT NULL, payload_digest bytea NOT NULL, hash bytea NOT NULL)"
             ),
-            SQL(
+            _sql(
                 f"CREATE OR REPLACE FUNCTION {refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
                 "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; "
                 "END $$"
@@ -166,11 +166,11 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
         ]
         for table, name in ((events, self.events_table_name), (chain, CHAIN_TABLE)):
             self.sql_create_statements += [
-                SQL(
+                _sql(
                     f'CREATE OR REPLACE TRIGGER "{name}_append_only" BEFORE UPDATE OR DELETE '
                     f"ON {table} FOR EACH ROW EXECUTE FUNCTION {refuse}()"
                 ),
-                SQL(
+                _sql(
                     f'CREATE OR REPLACE TRIGGER "{name}_no_truncate" BEFORE TRUNCATE ON {table} '
                     f"FOR EACH STATEMENT EXECUTE FUNCTION {refuse}()"
                 ),
@@ -213,6 +213,11 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
                 [(r.position, r.notification_id, r.salt, r.payload_digest, r.hash) for r in links],
             )
         return [ids[(_uuid(e.originator_id), e.originator_version)] for e in stored_events]
+
+
+def _sql(text: str) -> Composed:
+    """The library keeps its create statements as Composed; ours are plain text."""
+    return Composed([SQL(text)])
 
 
 def _uuid(value: UUID | str) -> UUID:

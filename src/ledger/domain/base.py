@@ -150,7 +150,7 @@ class Event(BaseModel):
 
     def payload(self) -> dict[str, Any]:
         """The fact itself, without the envelope."""
-        return self.model_dump(mode="json", exclude=ENVELOPE_FIELDS)
+        return self.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS))
 
 
 ENVELOPE_FIELDS = frozenset(Event.model_fields)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -132,8 +132,14 @@ def digest(obj: _Context, output: Path | None) -> None:
 @click.option("--source-location", default="", help="Place in the document (lines, page).")
 @click.option("--corrects", help="Id of the event this one corrects.")
 @click.option("--kind", help="Entity kind (needed for EventRetracted).")
-@click.option("--field", "-f", "fields", multiple=True, metavar="NAME=VALUE",
-              help="An event field; repeat. A JSON array or object value is parsed.")
+@click.option(
+    "--field",
+    "-f",
+    "fields",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="An event field; repeat. A JSON array or object value is parsed.",
+)
 @click.pass_obj
 def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envelope: Any) -> None:
     """Record one fact: an event TYPE (see `ledger types`) on the entity KEY."""
@@ -153,8 +159,10 @@ def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envel
     fact_fields = {**data, **{k: v for k, v in envelope.items() if v is not None}}
     fact_fields["source"] = source
     (recorded,) = obj.ledger().record([Fact(type=type_, key=key, kind=kind, fields=fact_fields)])
-    click.echo(f"recorded {recorded.event.type} at position {recorded.position} "
-               f"(event {recorded.event.id})")
+    click.echo(
+        f"recorded {recorded.event.type} at position {recorded.position} "
+        f"(event {recorded.event.id})"
+    )
 
 
 def _is_json(value: str) -> bool:
@@ -202,8 +210,7 @@ def log(obj: _Context, after: int, until: int | None) -> None:
 
 def _event_json(event: Any, **extra: Any) -> str:
     return json.dumps(
-        {**extra, "event_id": str(event.id), "type": event.type,
-         **event.model_dump(mode="json")},
+        {**extra, "event_id": str(event.id), "type": event.type, **event.model_dump(mode="json")},
         ensure_ascii=False,
     )
 
@@ -250,8 +257,9 @@ def demo(ctx: click.Context) -> None:
         facts = sample_history()
         for fact in facts:
             ledger.record([fact])
-        superseded = next(e for e in ledger.history("plan", facts[3].key)
-                          if e.type == "PlanSuperseded")
+        superseded = next(
+            e for e in ledger.history("plan", facts[3].key) if e.type == "PlanSuperseded"
+        )
         ledger.record(corrections(str(superseded.id)))
         click.echo(f"recorded {len(facts) + 1} events of the sample history")
     result = verify_chain(ledger)
@@ -262,7 +270,7 @@ def demo(ctx: click.Context) -> None:
     click.echo(json.dumps(take_digest(ledger), indent=2)[:2_000])
 
 
-def _run(entry: Callable[..., Any], args: list[str] | None) -> int:
+def _run(entry: click.Group, args: list[str] | None) -> int:
     from pydantic import ValidationError
 
     try:
