@@ -31,7 +31,8 @@ for _aggregate in AGGREGATES.values():
     for _event_type in (_aggregate.created_by, *_aggregate.changed_by):
         AGGREGATE_OF[_event_type] = _aggregate
 
-EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in (*AGGREGATE_OF, EventRetracted)}
+_ALL_EVENTS: list[type[Event]] = [*AGGREGATE_OF, EventRetracted]
+EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in _ALL_EVENTS}
 
 
 def event_type(name: str) -> type[Event]:
