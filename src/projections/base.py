@@ -1,0 +1,325 @@
+"""What every read model shares: bitemporal rows, corrections, and two interchangeable row stores.
+
+Every row a projection writes comes from one event and carries that event's two times:
+``effective_at`` (when it happened in the world) and ``recorded_at`` (when the ledger learned
+it). A row is *visible* for a question asked ``as_of`` a date and ``known_at`` a time when
+
+    effective_at <= as_of  and  recorded_at <= known_at
+    and (retracted_at is null or retracted_at > known_at)
+
+A correction sets ``retracted_at`` (its own ``recorded_at``) on the rows of the event it
+corrects, so the corrected fact disappears only for questions asked after the correction was
+known. A restatement's rows take effect from the earlier of its own and the corrected event's
+``effective_at``: a correction says the original was wrong from the start.
+
+Queries are written once, against ``Rows``; ``SqlRows`` answers from the database tables and
+``MemoryRows`` from plain lists (the naive fold the property tests compare against).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, ClassVar, Protocol
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ledger.domain import Event
+
+END_OF_TIME = "9999-12-31 23:59:59.999999"
+
+
+def moment(value: date | datetime | str | None, *, end_of_day: bool = True) -> str:
+    """One sortable text form for both times: 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC.
+
+    A bare date means the whole of that day when asking (``end_of_day``), its start when
+    stamping an event that happened on it.
+    """
+    if value is None:
+        return END_OF_TIME
+    if isinstance(value, str):
+        value = _parse(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return datetime.combine(value, time.max if end_of_day else time.min).strftime(
+        "%Y-%m-%d %H:%M:%S.%f"
+    )
+
+
+def _parse(text: str) -> date | datetime:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not an ISO 8601 date or timestamp") from None
+
+
+def stamp(event: Event) -> tuple[str, str]:
+    return moment(event.effective_at, end_of_day=False), moment(event.recorded_at)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "value"):  # enums
+        return value.value
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(jsonable(value), sort_keys=True, ensure_ascii=False)
+
+
+def standard_columns() -> list[Column[Any]]:
+    """Columns every projection row has: which event made it, its two times, its correction."""
+    return [
+        Column("position", Integer, primary_key=True, autoincrement=False),
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("event_id", String(36), nullable=False, index=True),
+        Column("effective_at", String(26), nullable=False),
+        Column("recorded_at", String(26), nullable=False),
+        Column("retracted_at", String(26)),
+        Column("corrected_by", Integer),
+    ]
+
+
+def envelope_columns() -> list[Column[Any]]:
+    """Who, why and from what, for read models that show it."""
+    return [
+        Column("actor", Text, nullable=False),
+        Column("role", Text, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("reason", Text),
+        Column("source_document", Text, nullable=False),
+        Column("source_location", Text, nullable=False),
+    ]
+
+
+def envelope(event: Event) -> dict[str, Any]:
+    return {
+        "actor": event.actor,
+        "role": event.role.value,
+        "body": event.body,
+        "reason": event.reason,
+        "source_document": event.source.document,
+        "source_location": event.source.location,
+    }
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A bitemporal question: the world ``as_of`` a moment, as the ledger knew it ``known_at``."""
+
+    as_of: str = END_OF_TIME
+    known_at: str = END_OF_TIME
+
+    @classmethod
+    def of(cls, as_of: Any = None, known_at: Any = None) -> Ask:
+        return cls(moment(as_of), moment(known_at))
+
+
+class Rows(Protocol):
+    """Where a projection's rows live; queries and lookups go through this and nothing else."""
+
+    def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None: ...
+
+    def visible(
+        self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
+        *, with_retracted: bool = False,
+    ) -> list[dict[str, Any]]: ...
+
+    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None: ...
+
+    def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None: ...
+
+
+class SqlRows:
+    """Rows in SQL tables, on the connection of the current transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        statement = (pg_insert(table) if self.postgres else sqlite_insert(table))
+        self.conn.execute(statement.on_conflict_do_nothing(), list(rows))
+
+    def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
+        for table in tables:
+            self.conn.execute(
+                update(table)
+                .where(table.c.event_id == event_id, table.c.retracted_at.is_(None))
+                .values(retracted_at=at, corrected_by=by)
+            )
+
+    def visible(
+        self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
+        *, with_retracted: bool = False,
+    ) -> list[dict[str, Any]]:
+        retracted = (
+            [] if with_retracted
+            else [or_(table.c.retracted_at.is_(None), table.c.retracted_at > ask.known_at)]
+        )
+        query = (
+            select(table)
+            .where(
+                table.c.effective_at <= ask.as_of,
+                table.c.recorded_at <= ask.known_at,
+                *retracted,
+                *_conditions(table, where or {}),
+            )
+            .order_by(table.c.position, table.c.seq)
+        )
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None:
+        query = (
+            select(table)
+            .where(*_conditions(table, where))
+            .order_by(table.c.position.desc(), table.c.seq.desc())
+            .limit(1)
+        )
+        row = self.conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None:
+        found = [
+            self.conn.execute(
+                select(func.min(t.c.effective_at)).where(t.c.event_id == event_id)
+            ).scalar()
+            for t in tables
+        ]
+        values = [f for f in found if f is not None]
+        return min(values) if values else None
+
+
+def _conditions(table: Table, where: dict[str, Any]) -> list[Any]:
+    return [
+        table.c[name].in_(value) if isinstance(value, list | tuple | set) else
+        table.c[name].is_(None) if value is None else table.c[name] == value
+        for name, value in where.items()
+    ]
+
+
+@dataclass
+class MemoryRows:
+    """The naive fold: the same rows in plain lists, the same rules in plain Python."""
+
+    tables: dict[str, dict[tuple[int, int], dict[str, Any]]] = field(default_factory=dict)
+
+    def _table(self, table: Table) -> dict[tuple[int, int], dict[str, Any]]:
+        return self.tables.setdefault(table.name, {})
+
+    def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        stored = self._table(table)
+        for row in rows:
+            full = {c.name: row.get(c.name) for c in table.columns}
+            stored.setdefault((full["position"], full["seq"]), full)
+
+    def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
+        for table in tables:
+            for row in self._table(table).values():
+                if row["event_id"] == event_id and row["retracted_at"] is None:
+                    row["retracted_at"], row["corrected_by"] = at, by
+
+    def visible(
+        self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
+        *, with_retracted: bool = False,
+    ) -> list[dict[str, Any]]:
+        return [
+            dict(row)
+            for _, row in sorted(self._table(table).items())
+            if row["effective_at"] <= ask.as_of
+            and row["recorded_at"] <= ask.known_at
+            and (with_retracted or row["retracted_at"] is None
+                 or row["retracted_at"] > ask.known_at)
+            and _matches(row, where or {})
+        ]
+
+    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None:
+        found = [row for _, row in sorted(self._table(table).items()) if _matches(row, where)]
+        return dict(found[-1]) if found else None
+
+    def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None:
+        values = [
+            row["effective_at"]
+            for table in tables
+            for row in self._table(table).values()
+            if row["event_id"] == event_id
+        ]
+        return min(values) if values else None
+
+
+def _matches(row: dict[str, Any], where: dict[str, Any]) -> bool:
+    return all(
+        row[name] in value if isinstance(value, list | tuple | set) else row[name] == value
+        for name, value in where.items()
+    )
+
+
+class Projection:
+    """A read model: its tables, how one event becomes rows, and its queries (in subclasses).
+
+    ``apply`` is all a runner calls. It never reads events other than the one given; what it
+    needs of the past it looks up in its own rows.
+    """
+
+    name: ClassVar[str]
+    metadata: ClassVar[MetaData]
+    tables: ClassVar[tuple[Table, ...]]
+
+    def apply(self, rows: Rows, position: int, event: Event) -> None:
+        effective_at, recorded_at = stamp(event)
+        if event.corrects is not None:
+            corrected = str(event.corrects)
+            earlier = rows.earliest_effective(self.tables, corrected)
+            rows.retract(self.tables, corrected, recorded_at, position)
+            if earlier is not None:
+                effective_at = min(effective_at, earlier)
+        base = {
+            "position": position,
+            "event_id": str(event.id),
+            "effective_at": effective_at,
+            "recorded_at": recorded_at,
+        }
+        produced = self.rows(rows, event, base)
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for seq, (table, row) in enumerate(produced):
+            by_table.setdefault(table, []).append({**base, "seq": seq, **row})
+        for table, table_rows in by_table.items():
+            rows.insert(table, table_rows)
+
+    def rows(
+        self, rows: Rows, event: Event, base: dict[str, Any]
+    ) -> list[tuple[Table, dict[str, Any]]]:
+        """The rows this event adds (without the standard columns)."""
+        raise NotImplementedError
+

@@ -1,0 +1,91 @@
+"""Grants register: awards, variations, payments and withdrawals, with totals."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from ..base import Ask, Rows
+from ..fields import Entity, FieldProjection, public
+
+
+def financial_year(iso_date: str) -> str:
+    """April to March: 2013-05-01 -> '2013-14'."""
+    year, month = int(iso_date[:4]), int(iso_date[5:7])
+    start = year if month >= 4 else year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+class GrantsRegister(FieldProjection):
+    name = "grants"
+    kinds = frozenset({"grant"})
+
+    def register(
+        self,
+        rows: Rows,
+        ask: Ask,
+        *,
+        recipient: str | None = None,
+        year: str | None = None,
+        funding_body: str | None = None,
+    ) -> dict[str, Any]:
+        where = {"parent": funding_body} if funding_body else {}
+        grants = [
+            _grant(entity)
+            for _, entity in sorted(self.entities(rows, ask, kind="grant", **where).items())
+        ]
+        grants = [
+            g for g in grants
+            if (recipient is None or g["recipient"] == recipient)
+            and (year is None or g["financial_year"] == year)
+        ]
+        return {"grants": grants, "totals": _totals(grants)}
+
+
+def _grant(entity: Entity) -> dict[str, Any]:
+    rows = entity["_rows"]
+    awarded_on = next(r["effective_at"][:10] for r in rows if r["event_type"] == "GrantAwarded")
+    payments = [
+        {"amount": entity[r["field"]], "paid_on": r["effective_at"][:10],
+         "position": r["position"]}
+        for r in rows
+        if r["field"].startswith("payment:")
+    ]
+    variations = [
+        {"amount": json.loads(r["value"]), "varied_on": r["effective_at"][:10],
+         "reason": r["reason"], "position": r["position"]}
+        for r in rows
+        if r["event_type"] == "GrantVaried"
+    ]
+    paid = sum((Decimal(p["amount"]) for p in payments), Decimal(0))
+    return {
+        **public(entity),
+        "awarded_on": awarded_on,
+        "financial_year": financial_year(awarded_on),
+        "variations": variations,
+        "payments": payments,
+        "paid": str(paid),
+    }
+
+
+def _totals(grants: list[dict[str, Any]]) -> dict[str, Any]:
+    live = [g for g in grants if g["status"] != "withdrawn"]
+    groups: dict[str, dict[str, Decimal]] = {
+        "by_recipient": defaultdict(Decimal),
+        "by_year": defaultdict(Decimal),
+        "by_funding_body": defaultdict(Decimal),
+    }
+    for g in live:
+        amount = Decimal(g["amount"])
+        groups["by_recipient"][g["recipient"]] += amount
+        groups["by_year"][g["financial_year"]] += amount
+        groups["by_funding_body"][g["funding_body"]] += amount
+    return {
+        "count": len(live),
+        "withdrawn": len(grants) - len(live),
+        "awarded": str(sum((Decimal(g["amount"]) for g in live), Decimal(0))),
+        "paid": str(sum((Decimal(g["paid"]) for g in grants), Decimal(0))),
+        **{name: {k: str(v) for k, v in sorted(g.items())} for name, g in groups.items()},
+    }

@@ -1,0 +1,104 @@
+"""Transition history: bodies and their lifespans, office terms, transfers of responsibility,
+and what became of each open commitment of the outgoing body at the transfer date.
+
+Where the record says nothing of a commitment after the transfer, the answer is "open at
+transfer, no outcome recorded": an outcome is never invented.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..base import Ask, Rows, moment
+from ..fields import Entity, FieldProjection, public
+
+ENDINGS = {"carried_over", "closed", "completed", "lapsed"}
+NO_OUTCOME = "open at transfer, no outcome recorded"
+
+
+class TransitionHistory(FieldProjection):
+    name = "transitions"
+    kinds = frozenset({"body", "office-term", "transfer", "plan", "deliverable"})
+
+    def history(self, rows: Rows, ask: Ask) -> dict[str, Any]:
+        entities = self.entities(rows, ask)
+        by_kind: dict[str, list[Entity]] = {}
+        for (kind, _), entity in sorted(entities.items()):
+            by_kind.setdefault(kind, []).append(entity)
+        bodies = [
+            {**public(b), "established_on": _created_on(b)} for b in by_kind.get("body", [])
+        ]
+        terms = [
+            {
+                "holder": t["holder"],
+                "office": t["office"],
+                "office_body": t["office_body"],
+                "from": _created_on(t),
+                "to": t.get("ended_on"),
+                "elected_on": t.get("elected_on"),
+            }
+            for t in by_kind.get("office-term", [])
+        ]
+        plans = by_kind.get("plan", [])
+        deliverables = by_kind.get("deliverable", [])
+        transfers = [
+            {
+                "key": t["key"],
+                "from_body": t["from_body"],
+                "to_body": t["to_body"],
+                "on": _created_on(t),
+                "responsibility": t["responsibility"],
+                "legal_basis": t["legal_basis"],
+                "source": t["source"],
+                "commitments": _commitments(t, plans, deliverables),
+            }
+            for t in sorted(by_kind.get("transfer", []), key=_created_on)
+        ]
+        return {"bodies": bodies, "office_terms": terms, "transfers": transfers}
+
+
+def _created_on(entity: Entity) -> str:
+    return str(entity["_rows"][0]["effective_at"][:10])
+
+
+def _commitments(
+    transfer: Entity, plans: list[Entity], deliverables: list[Entity]
+) -> list[dict[str, Any]]:
+    starts = moment(_created_on(transfer), end_of_day=False)
+    outgoing_plans = {p["key"] for p in plans if p["created_by"]["body"] == transfer["from_body"]}
+    found = []
+    for d in deliverables:
+        if d["plan"] not in outgoing_plans:
+            continue
+        before = [r for r in d["_rows"] if r["effective_at"] < starts]
+        if not any(r["field"] == "created_by" for r in before):
+            continue
+        status = _last(before, "status")
+        if status in ENDINGS:
+            continue
+        after = [r for r in d["_rows"] if r["effective_at"] >= starts and r["field"] == "status"
+                 and json.loads(r["value"]) in ENDINGS]
+        outcome = after[0] if after else None
+        found.append(
+            {
+                "deliverable": d["key"],
+                "plan": d["plan"],
+                "number": d.get("number"),
+                "title": d["title"],
+                "lead": d.get("lead"),
+                "deadline": d.get("deadline"),
+                "status_at_transfer": status,
+                "outcome": json.loads(outcome["value"]) if outcome else NO_OUTCOME,
+                "outcome_on": outcome["effective_at"][:10] if outcome else None,
+                "outcome_reason": outcome["reason"] if outcome else None,
+                "carried_over_to": d.get("carried_over_to") if outcome else None,
+                "source": d["source"],
+            }
+        )
+    return found
+
+
+def _last(rows: list[dict[str, Any]], field: str) -> Any:
+    values = [r for r in rows if r["field"] == field]
+    return json.loads(values[-1]["value"]) if values else None

@@ -1,0 +1,204 @@
+"""The pull-based runner: catch up, rebuild and report each projection against the log's head.
+
+Each projection has its own tracking position. Events are read after the lowest position in
+pages; each page is applied and the positions moved in one transaction, so a crash leaves rows
+and position in step. Replaying an event a projection has already seen does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    select,
+)
+
+from ledger.adapters.store import StoreLocation
+from ledger.domain import Event
+from ledger.services import Ledger
+
+from .base import Ask, Projection, SqlRows
+from .models.audit_trail import AuditTrail
+from .models.decisions import DecisionTrail
+from .models.grants import GrantsRegister
+from .models.plan_state import PlanState
+from .models.targets import TargetHistory
+from .models.transitions import TransitionHistory
+
+PAGE = 1_000
+
+PROJECTIONS: dict[str, Projection] = {
+    p.name: p
+    for p in (
+        PlanState(),
+        AuditTrail(),
+        TransitionHistory(),
+        DecisionTrail(),
+        TargetHistory(),
+        GrantsRegister(),
+    )
+}
+
+_tracking_metadata = MetaData()
+TRACKING = Table(
+    "projection_positions",
+    _tracking_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+
+def engine_for(location: StoreLocation) -> Engine:
+    """Read models live in the store's own database (same file, or same schema)."""
+    if location.backend == "sqlite":
+        engine = create_engine(
+            f"sqlite:///{location.path}", connect_args={"timeout": 60}, poolclass=None
+        )
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    auth = quote(location.user, safe="")
+    if location.password:
+        auth += ":" + quote(location.password, safe="")
+    return create_engine(
+        f"postgresql+psycopg://{auth}@{location.host}:{location.port}/{location.dbname}",
+        connect_args={"options": f"-csearch_path={location.schema}", "connect_timeout": 5},
+    )
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    head: int
+
+    @property
+    def behind(self) -> int:
+        return self.head - self.position
+
+
+class Runner:
+    def __init__(self, ledger: Ledger, engine: Engine | None = None) -> None:
+        self.ledger = ledger
+        self.engine = engine or engine_for(ledger.location)
+        self._ready = False
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ensure_tables(self) -> None:
+        if self._ready:
+            return
+        _tracking_metadata.create_all(self.engine)
+        for projection in PROJECTIONS.values():
+            projection.metadata.create_all(self.engine)
+        self._ready = True
+
+    def positions(self, conn: Connection) -> dict[str, int]:
+        stored = dict(conn.execute(select(TRACKING.c.name, TRACKING.c.position)).all())
+        return {name: int(stored.get(name, 0)) for name in PROJECTIONS}
+
+    def status(self) -> list[Status]:
+        self.ensure_tables()
+        head, _ = self.ledger.chain.head()
+        with self.engine.connect() as conn:
+            positions = self.positions(conn)
+        return [Status(name, positions[name], head) for name in PROJECTIONS]
+
+    def catch_up(
+        self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Applies every event after each projection's position; returns events read."""
+        self.ensure_tables()
+        chosen = _choose(names)
+        with self.engine.connect() as conn:
+            positions = {n: p for n, p in self.positions(conn).items() if n in chosen}
+        head, _ = self.ledger.chain.head()
+        start = min(positions.values(), default=head)
+        read = 0
+        for page in _pages(self.ledger.log(after=start), PAGE):
+            with self.engine.begin() as conn:
+                rows = SqlRows(conn)
+                for position, event in page:
+                    for name in chosen:
+                        if position > positions[name]:
+                            PROJECTIONS[name].apply(rows, position, event)
+                last = page[-1][0]
+                for name in chosen:
+                    positions[name] = max(positions[name], last)
+                    _save_position(conn, name, positions[name])
+            read += len(page)
+            if progress is not None:
+                progress(page[-1][0], head)
+        return read
+
+    def rebuild(
+        self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> int:
+        """Drops the chosen projections' tables and replays the whole log into them."""
+        self.ensure_tables()
+        chosen = _choose(names)
+        with self.engine.begin() as conn:
+            for name in chosen:
+                projection = PROJECTIONS[name]
+                projection.metadata.drop_all(conn)
+                projection.metadata.create_all(conn)
+                _save_position(conn, name, 0)
+        return self.catch_up(chosen, progress)
+
+    @contextmanager
+    def reading(self) -> Iterator[SqlRows]:
+        """Rows for queries, after bringing every projection up to the head."""
+        self.catch_up()
+        with self.engine.connect() as conn:
+            yield SqlRows(conn)
+
+
+def _choose(names: Sequence[str] | None) -> list[str]:
+    if not names:
+        return list(PROJECTIONS)
+    unknown = [n for n in names if n not in PROJECTIONS]
+    if unknown:
+        from ledger.domain import DomainError
+
+        raise DomainError(
+            "name", f"no projection '{unknown[0]}' (known: {', '.join(PROJECTIONS)})"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _save_position(conn: Connection, name: str, position: int) -> None:
+    values = {"position": position, "updated_at": datetime.now(UTC).isoformat()}
+    done = conn.execute(TRACKING.update().where(TRACKING.c.name == name).values(**values))
+    if done.rowcount == 0:
+        conn.execute(TRACKING.insert().values(name=name, **values))
+
+
+def _pages(
+    events: Iterable[tuple[int, Event]], size: int
+) -> Iterator[list[tuple[int, Event]]]:
+    iterator = iter(events)
+    while page := list(islice(iterator, size)):
+        yield page
+
+
+__all__ = ["PROJECTIONS", "Ask", "Runner", "Status", "engine_for"]
