@@ -65,6 +65,14 @@ def moment(value: date | datetime | str | None, *, end_of_day: bool = True) -> s
     )
 
 
+def iso(value: str, *, date_if_midnight: bool = False) -> str:
+    """A stored moment back as ISO 8601: '2012-11-22' for a day, else a UTC timestamp."""
+    day, clock = value[:10], value[11:]
+    if date_if_midnight and clock == "00:00:00.000000":
+        return day
+    return f"{day}T{clock}+00:00"
+
+
 def _parse(text: str) -> date | datetime:
     try:
         return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
@@ -242,7 +250,7 @@ class MemoryRows:
         stored = self._table(table)
         for row in rows:
             full = {c.name: row.get(c.name) for c in table.columns}
-            stored.setdefault((full["position"], full["seq"]), full)
+            stored.setdefault((int(row["position"]), int(row["seq"])), full)
 
     def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
         for table in tables:

@@ -131,7 +131,7 @@ class FieldProjection(Projection):
         for ident, fields in latest.items():
             if "created_by" not in fields:  # its creation is not visible for this question
                 continue
-            state = {"kind": ident[0], "key": ident[1]}
+            state: Entity = {"kind": ident[0], "key": ident[1]}
             state.update({name: value for name, (_, value) in sorted(fields.items())})
             state["_rows"] = sorted(
                 history[ident], key=lambda r: (r["effective_at"], r["position"], r["seq"])

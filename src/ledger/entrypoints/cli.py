@@ -318,3 +318,4 @@ def _report(exc: Exception) -> int:
 
 def main(args: list[str] | None = None) -> None:
     sys.exit(_run(cli, args))
+from . import cli_views  # noqa: E402,F401  (registers the read commands)

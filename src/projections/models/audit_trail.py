@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..base import Ask, Rows
+from ..base import Ask, Rows, iso
 from ..fields import FieldProjection
 
 _BOOKKEEPING = {"created_by"}
@@ -37,8 +37,8 @@ class AuditTrail(FieldProjection):
                 "actor": r["actor"],
                 "role": r["role"],
                 "body": r["body"],
-                "effective_at": r["effective_at"],
-                "recorded_at": r["recorded_at"],
+                "effective_at": iso(r["effective_at"], date_if_midnight=True),
+                "recorded_at": iso(r["recorded_at"]),
                 "reason": r["reason"],
                 "source": {"document": r["source_document"], "location": r["source_location"]},
                 "corrects": r["corrects"],

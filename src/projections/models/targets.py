@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from ..base import Ask, Rows
+from ..base import Ask, Rows, iso
 from ..fields import FieldProjection, public
 
 _STEP = {
@@ -35,8 +36,6 @@ class TargetHistory(FieldProjection):
 
 
 def _series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    import json
-
     periods = {
         (r["position"], r["field"]): json.loads(r["value"])
         for r in rows
@@ -52,8 +51,8 @@ def _series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         entry = {
             "step": step,
             "value": new,
-            "effective_at": r["effective_at"],
-            "recorded_at": r["recorded_at"],
+            "effective_at": iso(r["effective_at"], date_if_midnight=True),
+            "recorded_at": iso(r["recorded_at"]),
             "actor": r["actor"],
             "role": r["role"],
             "position": r["position"],

@@ -1,0 +1,225 @@
+"""Read commands over the projections: plan state, audit trail, decision trail, transition
+history, target history, grants register, and the projections' own maintenance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .cli import EXIT_BAD_INPUT, Failure, _Context, cli
+from .output import emit, format_option
+
+if TYPE_CHECKING:
+    from projections.base import Ask, SqlRows
+
+
+def bitemporal(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--known-at", help="What the ledger knew then (ISO date or timestamp); "
+                     "default now.")(f)
+    return click.option("--as-of", help="The world as it was on this date (ISO); default "
+                        "today.")(f)
+
+
+@contextmanager
+def _reading(obj: _Context) -> Iterator[SqlRows]:
+    from projections.runner import Runner
+
+    runner = Runner(obj.ledger(create=False))
+    try:
+        with runner.reading() as rows:
+            yield rows
+    finally:
+        runner.close()
+
+
+def _ask(as_of: str | None, known_at: str | None) -> Ask:
+    from projections.base import Ask
+
+    try:
+        return Ask.of(as_of, known_at)
+    except ValueError as exc:
+        field = "as_of" if as_of and str(as_of) in str(exc) else "known_at"
+        raise Failure(EXIT_BAD_INPUT, f"{field}: {exc}") from None
+
+
+@cli.group()
+def projections() -> None:
+    """Rebuild the read models or see where they stand against the log's head."""
+
+
+@projections.command("status")
+@format_option()
+@click.pass_obj
+def projections_status(obj: _Context, fmt: str) -> None:
+    """Each projection's position against the head of the log."""
+    from projections.runner import Runner
+
+    runner = Runner(obj.ledger(create=False))
+    rows = [
+        {"projection": s.name, "position": s.position, "head": s.head, "behind": s.behind}
+        for s in runner.status()
+    ]
+    runner.close()
+    emit(rows, fmt)
+
+
+@projections.command("rebuild")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.pass_obj
+def projections_rebuild(obj: _Context, names: tuple[str, ...]) -> None:
+    """Drop and replay the named projections (all when none is named)."""
+    from projections.runner import Runner
+
+    runner = Runner(obj.ledger(create=False))
+
+    def progress(position: int, head: int) -> None:
+        if head >= 50_000:
+            click.echo(f"rebuild: {position:,}/{head:,}", err=True)
+
+    read = runner.rebuild(list(names), progress)
+    runner.close()
+    click.echo(f"rebuilt {', '.join(names) or 'all projections'} from {read} events")
+
+
+@cli.group()
+def plan() -> None:
+    """Plans as they stood on a date, as the ledger knew them at a time."""
+
+
+@plan.command("list")
+@bitemporal
+@format_option()
+@click.pass_obj
+def plan_list(obj: _Context, as_of: str | None, known_at: str | None, fmt: str) -> None:
+    """Every plan with its status and period."""
+    from projections.runner import PROJECTIONS
+
+    ask = _ask(as_of, known_at)
+    with _reading(obj) as rows:
+        plans = PROJECTIONS["plan_state"].plans(rows, ask)  # type: ignore[attr-defined]
+    emit(plans, fmt, columns=["key", "title", "status", "period_from", "period_to"])
+
+
+@plan.command("show")
+@click.argument("key")
+@bitemporal
+@format_option()
+@click.pass_obj
+def plan_show(obj: _Context, key: str, as_of: str | None, known_at: str | None,
+              fmt: str) -> None:
+    """One plan: its status, items, deliverables (lead, deadline, status, source) and targets."""
+    from projections.runner import PROJECTIONS
+
+    ask = _ask(as_of, known_at)
+    with _reading(obj) as rows:
+        found = PROJECTIONS["plan_state"].plan(rows, key, ask)  # type: ignore[attr-defined]
+    if found is None:
+        raise Failure(EXIT_BAD_INPUT, f"key: no plan '{key}' as of that date")
+    emit(found, fmt, records=found["deliverables"],
+         columns=["key", "number", "title", "lead", "deadline", "status", "source"])
+
+
+@cli.command("audit")
+@click.argument("kind")
+@click.argument("key")
+@bitemporal
+@format_option()
+@click.pass_obj
+def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str | None,
+          fmt: str) -> None:
+    """The audit trail of one entity: every change, who, when, why, from what."""
+    from projections.runner import PROJECTIONS
+
+    ask = _ask(as_of, known_at)
+    with _reading(obj) as rows:
+        trail = PROJECTIONS["audit_trail"].trail(rows, kind, key, ask)  # type: ignore[attr-defined]
+    emit(trail, fmt, columns=["position", "effective_at", "event_type", "field", "before",
+                              "after", "actor", "role", "reason", "corrected_by"])
+
+
+@cli.command("decisions")
+@click.option("--body", help="Body key.")
+@click.option("--holder", help="Office holder at the decision date (name).")
+@click.option("--from", "date_from", help="Decided on or after (ISO date).")
+@click.option("--to", "date_to", help="Decided on or before (ISO date).")
+@click.option("--priority", help="Plan item key the decision relates to.")
+@click.option("--text", help="Free text in reference, title, summary, recommendation, decision.")
+@bitemporal
+@format_option()
+@click.pass_obj
+def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
+              **filters: Any) -> None:
+    """The decision trail: Records of Decision with sign-offs, interests and publication."""
+    from projections.runner import PROJECTIONS
+
+    ask = _ask(as_of, known_at)
+    with _reading(obj) as rows:
+        found = PROJECTIONS["decision_trail"].decisions(rows, ask, **filters)  # type: ignore[attr-defined]
+    emit(found, fmt, columns=["reference", "decided_on", "body", "title", "office_holders",
+                              "published_on"])
+
+
+@cli.command("transitions")
+@bitemporal
+@format_option()
+@click.pass_obj
+def transitions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str) -> None:
+    """Bodies, office terms, transfers, and what became of each open commitment."""
+    from projections.runner import PROJECTIONS
+
+    ask = _ask(as_of, known_at)
+    with _reading(obj) as rows:
+        found = PROJECTIONS["transitions"].history(rows, ask)  # type: ignore[attr-defined]
+    records = [
+        {"transfer": t["key"], "on": t["on"], "from_body": t["from_body"],
+         "to_body": t["to_body"], **c}
+        for t in found["transfers"]
+        for c in t["commitments"]
+    ]
+    emit(found, fmt, records=records,
+         columns=["transfer", "on", "deliverable", "lead", "deadline", "outcome",
+                  "outcome_on", "carried_over_to"])
+
+
+@cli.command("targets")
+@click.argument("key", required=False)
+@bitemporal
+@format_option()
+@click.pass_obj
+def targets(obj: _Context, key: str | None, as_of: str | None, known_at: str | None,
+            fmt: str) -> None:
+    """Target history: set, baseline, revised (with justification) and measured values."""
+    from projections.runner import PROJECTIONS
+
+    ask = _ask(as_of, known_at)
+    view = PROJECTIONS["target_history"]
+    with _reading(obj) as rows:
+        found = [view.target(rows, key, ask)] if key else view.targets(rows, ask)  # type: ignore[attr-defined]
+    if key and found[0] is None:
+        raise Failure(EXIT_BAD_INPUT, f"key: no target '{key}' as of that date")
+    records = [{"target": t["key"], **s} for t in found for s in t["series"]]
+    emit(found if not key else found[0], fmt, records=records,
+         columns=["target", "effective_at", "step", "value", "old_value", "justification"])
+
+
+@cli.command("grants")
+@click.option("--recipient", help="Recipient name.")
+@click.option("--year", help="Financial year, e.g. 2013-14.")
+@click.option("--funding-body", help="Funding body key.")
+@bitemporal
+@format_option()
+@click.pass_obj
+def grants(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
+           **filters: Any) -> None:
+    """Grants register: awards, variations, payments, withdrawals and totals."""
+    from projections.runner import PROJECTIONS
+
+    ask = _ask(as_of, known_at)
+    with _reading(obj) as rows:
+        found = PROJECTIONS["grants"].register(rows, ask, **filters)  # type: ignore[attr-defined]
+    emit(found, fmt, records=found["grants"],
+         columns=["key", "recipient", "funding_body", "financial_year", "amount", "paid",
+                  "status"])
