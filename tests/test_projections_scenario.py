@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from helpers import ENVELOPE
 
+from helpers import ENVELOPE
 from ledger.services import Fact, Ledger
 from projections.base import Ask, SqlRows
 from projections.runner import PROJECTIONS, Runner
