@@ -19,6 +19,7 @@ Queries are written once, against ``Rows``; ``SqlRows`` answers from the databas
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -38,8 +39,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.domain import Event
 
@@ -175,10 +174,21 @@ class SqlRows:
         self.postgres = conn.dialect.name == "postgresql"
 
     def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Plain DB-API executemany: replaying a row already there changes nothing."""
         if not rows:
             return
-        statement = (pg_insert(table) if self.postgres else sqlite_insert(table))
-        self.conn.execute(statement.on_conflict_do_nothing(), list(rows))
+        names = [c.name for c in table.columns]
+        mark = "%s" if self.postgres else "?"
+        sql = (
+            f"INSERT {'' if self.postgres else 'OR IGNORE '}INTO {table.name} "
+            f"({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+            f"{' ON CONFLICT DO NOTHING' if self.postgres else ''}"
+        )
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.executemany(sql, [tuple(row.get(n) for n in names) for row in rows])
+        finally:
+            cursor.close()
 
     def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
         for table in tables:
@@ -227,6 +237,91 @@ class SqlRows:
         ]
         values = [f for f in found if f is not None]
         return min(values) if values else None
+
+
+class BufferedSqlRows(SqlRows):
+    """SqlRows for a runner's page: inserts are buffered and flushed in one executemany per
+    table, and the lookups ``apply`` makes (an entity's identity, a field's last value) are
+    answered from a bounded cache of what this runner wrote or read.
+
+    Only the runner writes projection tables, so what it wrote is what the table holds. The
+    cache keeps just the columns lookups use: ``latest`` by ``entity_id`` (and ``field``).
+    """
+
+    CACHE_LIMIT = 200_000
+
+    def __init__(
+        self,
+        conn: Connection,
+        cache: OrderedDict[Any, Any] | None = None,
+        empty: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(conn)
+        self.pending: dict[Table, list[dict[str, Any]]] = {}
+        self.cache: OrderedDict[Any, Any] = cache if cache is not None else OrderedDict()
+        self.empty = empty
+        """Tables that held nothing when the run began: a lookup missing the cache finds
+        nothing there either (unless the cache evicted it: then the table is asked)."""
+        self.evicted = False
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        for table, rows in self.pending.items():
+            super().insert(table, rows)
+        self.pending = {}
+
+    def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        self.pending.setdefault(table, []).extend(rows)
+        for row in rows:
+            kept = {k: row.get(k) for k in _CACHED_COLUMNS if k in table.c}
+            self._remember((table.name, row["entity_id"]), kept)
+            if "field" in table.c:
+                self._remember((table.name, row["entity_id"], row["field"]), kept)
+
+    def _remember(self, key: Any, value: Any) -> None:
+        self.cache[key] = value
+        self.cache.move_to_end(key)
+        while len(self.cache) > self.CACHE_LIMIT:
+            self.cache.popitem(last=False)
+            self.evicted = True
+
+    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None:
+        if set(where) == {"entity_id"}:
+            key: Any = (table.name, where["entity_id"])
+        elif set(where) == {"entity_id", "field"}:
+            key = (table.name, where["entity_id"], where["field"])
+        else:
+            self.flush()
+            return super().latest(table, where)
+        if key not in self.cache:
+            if table.name in self.empty and not self.evicted:
+                return None
+            self.flush()
+            found = super().latest(table, where)
+            kept = None if found is None else {k: found.get(k) for k in _CACHED_COLUMNS}
+            self._remember(key, kept)
+        self.cache.move_to_end(key)
+        value = self.cache[key]
+        return None if value is None else dict(value)
+
+    def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
+        self.flush()
+        super().retract(tables, event_id, at, by)
+
+    def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None:
+        self.flush()
+        return super().earliest_effective(tables, event_id)
+
+    def visible(
+        self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
+        *, with_retracted: bool = False,
+    ) -> list[dict[str, Any]]:
+        self.flush()
+        return super().visible(table, ask, where, with_retracted=with_retracted)
+
+
+_CACHED_COLUMNS = ("entity_id", "kind", "key", "parent", "field", "value")
 
 
 def _conditions(table: Table, where: dict[str, Any]) -> list[Any]:

@@ -7,6 +7,7 @@ and position in step. Replaying an event a projection has already seen does noth
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from ledger.adapters.store import StoreLocation
 from ledger.domain import Event
 from ledger.services import Ledger
 
-from .base import Ask, Projection, SqlRows
+from .base import Ask, BufferedSqlRows, Projection, SqlRows
 from .models.audit_trail import AuditTrail
 from .models.decisions import DecisionTrail
 from .models.grants import GrantsRegister
@@ -135,13 +136,22 @@ class Runner:
         head, _ = self.ledger.chain.head()
         start = min(positions.values(), default=head)
         read = 0
+        cache: OrderedDict[Any, Any] = OrderedDict()
+        empty = frozenset(
+            table.name for name in chosen if positions[name] == 0
+            for table in PROJECTIONS[name].tables
+        )
+        evicted = False
         for page in _pages(self.ledger.log(after=start), PAGE):
             with self.engine.begin() as conn:
-                rows = SqlRows(conn)
+                rows = BufferedSqlRows(conn, cache, empty)
+                rows.evicted = evicted
                 for position, event in page:
                     for name in chosen:
                         if position > positions[name]:
                             PROJECTIONS[name].apply(rows, position, event)
+                rows.flush()
+                evicted = rows.evicted
                 last = page[-1][0]
                 for name in chosen:
                     positions[name] = max(positions[name], last)
