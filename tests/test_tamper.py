@@ -22,7 +22,7 @@ from ledger.services import Ledger
 from test_events import record_sample
 
 K = 17  # the position the probes aim at
-LAST = 61  # the sample history with its correction
+LAST = 65  # the sample history with its correction
 
 
 class RawStore:

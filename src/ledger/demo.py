@@ -53,6 +53,7 @@ PCC_CFO = ("kent-pcc-chief-finance-officer", "chief_finance_officer", PCC)
 PCC_OFFICER = ("kent-pcc-policy-officer", "officer", PCC)
 PANEL_CHAIR = ("kent-panel-chair", "panel_member", PANEL)
 INSPECTOR = ("hmic-inspector", "inspector", HMIC)
+PCC_ADMIN = ("kent-pcc-admin", "administrator", PCC)
 
 
 def sample_history() -> list[Fact]:
@@ -634,6 +635,18 @@ def sample_history() -> list[Fact]:
             source=(DEMO, "illustrative"),
             action="1.i",
         ),
+        f("ActorRegistered", "kent-pcc-admin", "2017-04-01", by=PCC_ADMIN,
+          source=(DEMO, "ledger set-up"), name="Ledger administrator", acts_for=PCC,
+          roles=["administrator"]),
+        f("ActorRegistered", "kent-pcc-policy-officer", "2017-04-01", by=PCC_ADMIN,
+          source=(DEMO, "ledger set-up"), name="Policy officer", acts_for=PCC,
+          roles=["officer"]),
+        f("ActorRoleGranted", "kent-pcc-policy-officer", "2017-05-01", by=PCC_ADMIN,
+          source=(DEMO, "ledger set-up"), granted="chief_finance_officer",
+          reason="acting Chief Finance Officer during a vacancy"),
+        f("ActorRoleRevoked", "kent-pcc-policy-officer", "2017-08-01", by=PCC_ADMIN,
+          source=(DEMO, "ledger set-up"), revoked="chief_finance_officer",
+          reason="the new Chief Finance Officer took up post"),
     ]
 
 

@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from . import permissions
 from .adapters.store import (
     ChainReader,
     EventMapper,
@@ -113,9 +114,13 @@ class Ledger:
 
     # ------------------------------------------------------------------ writing
 
-    def record(self, facts: Iterable[Fact], *, now: datetime | None = None) -> list[Recorded]:
-        """Appends every fact or none; raises DomainError, ConflictError or StoreError."""
-        batch = _Batch(self, now or datetime.now(UTC))
+    def record(
+        self, facts: Iterable[Fact], *, now: datetime | None = None, acting: str | None = None
+    ) -> list[Recorded]:
+        """Appends every fact or none; raises DomainError, NotPermitted, ConflictError or
+        StoreError. ``acting`` names the actor on whose behalf the facts are recorded: each is
+        then checked against that actor's roles and body (imports of documents pass none)."""
+        batch = _Batch(self, now or datetime.now(UTC), acting)
         events = [batch.add(fact) for fact in facts]
         if not events:
             return []
@@ -145,6 +150,10 @@ class Ledger:
     def _load(self, originator_id: UUID) -> list[Event]:
         return list(self.app.events.get(originator_id))  # type: ignore[arg-type]
 
+    def has_actors(self) -> bool:
+        found = self.recorder.select_notifications(start=None, limit=1, topics=["ActorRegistered"])
+        return bool(found)
+
     def positions(self, notification_ids: Sequence[int]) -> list[int]:
         return self.chain.positions(notification_ids)
 
@@ -164,9 +173,10 @@ class Ledger:
 class _Batch:
     """One atomic append: entity histories seen so far, including this batch's own events."""
 
-    def __init__(self, ledger: Ledger, now: datetime) -> None:
+    def __init__(self, ledger: Ledger, now: datetime, acting: str | None = None) -> None:
         self.ledger = ledger
         self.now = now
+        self.acting = acting
         self.histories: dict[UUID, list[Event]] = {}
 
     def history(self, originator_id: UUID) -> list[Event]:
@@ -206,6 +216,8 @@ class _Batch:
             raise DomainError("key", f"no {aggregate.kind} '{fact.key}'")
         elif cls is not EventRetracted and cls not in aggregate.changed_by:
             raise DomainError("type", f"a {cls.__name__} does not apply to a {aggregate.kind}")
+        if self.acting is not None:
+            permissions.check(self, self.acting, event, self.ledger.has_actors)
         check_correction(history, event)
         if state is not None and event.corrects is None:
             state.check(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .actors import Actor
 from .base import Aggregate, DomainError, Event, EventRetracted
 from .bodies import Body, OfficeTerm, Transfer
 from .decisions import Decision
@@ -23,6 +24,7 @@ AGGREGATES: dict[str, type[Aggregate]] = {
         Decision,
         Budget,
         Inspection,
+        Actor,
     )
 }
 

@@ -300,12 +300,16 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
 def _report(exc: Exception) -> int:
     from ..adapters.store import StoreError
     from ..domain import DomainError
+    from ..permissions import NotPermitted
     from ..services import ConflictError
 
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, DomainError):
         click.echo(f"error: {message}", err=True)
         return EXIT_BAD_INPUT
+    if isinstance(exc, NotPermitted):
+        click.echo(f"error: not permitted: {message}", err=True)
+        return EXIT_NOT_PERMITTED
     if isinstance(exc, ConflictError):
         click.echo(f"error: {message}", err=True)
         return EXIT_CONFLICT
@@ -318,4 +322,6 @@ def _report(exc: Exception) -> int:
 
 def main(args: list[str] | None = None) -> None:
     sys.exit(_run(cli, args))
-from . import cli_views  # noqa: E402,F401  (registers the read commands)
+from . import cli_views  # noqa: E402,F401,I001  (registers the read commands)
+from . import cli_write  # noqa: E402,F401  (registers the write commands)
+from . import cli_audit  # noqa: E402,F401  (registers actor list, replay, evidence)

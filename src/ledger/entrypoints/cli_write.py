@@ -1,0 +1,293 @@
+"""Officers' write commands, one per event type, generated from the event catalogue.
+
+Each command's options are the event's own fields (same names, dashes for underscores) plus
+the envelope. Fields may also come from a JSON or YAML file (``--file``); options win.
+Every write is checked against the acting actor's roles and body: a refusal exits 3 and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import click
+
+from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli
+
+VERBS: list[tuple[str, str, str]] = [
+    ("actor", "add", "ActorRegistered"),
+    ("actor", "grant", "ActorRoleGranted"),
+    ("actor", "revoke", "ActorRoleRevoked"),
+    ("body", "establish", "BodyEstablished"),
+    ("body", "abolish", "BodyAbolished"),
+    ("term", "start", "OfficeTermStarted"),
+    ("term", "end", "OfficeTermEnded"),
+    ("responsibility", "transfer", "ResponsibilityTransferred"),
+    ("plan", "draft", "PlanDrafted"),
+    ("plan", "add-item", "PlanItemAdded"),
+    ("plan", "send-to-panel", "PlanSentToPanel"),
+    ("plan", "panel-report", "PanelReportReceived"),
+    ("plan", "issue", "PlanIssued"),
+    ("plan", "vary", "PlanVaried"),
+    ("plan", "extend", "PlanExtended"),
+    ("plan", "supersede", "PlanSuperseded"),
+    ("deliverable", "add", "DeliverableAdded"),
+    ("deliverable", "lead", "DeliverableLeadAssigned"),
+    ("deliverable", "deadline", "DeliverableDeadlineChanged"),
+    ("deliverable", "status", "DeliverableStatusChanged"),
+    ("deliverable", "carry-over", "DeliverableCarriedOver"),
+    ("deliverable", "lapse", "DeliverableLapsed"),
+    ("target", "set", "TargetSet"),
+    ("target", "baseline", "BaselineRecorded"),
+    ("target", "revise", "TargetRevised"),
+    ("target", "measure", "OutcomeMeasured"),
+    ("grant", "award", "GrantAwarded"),
+    ("grant", "vary", "GrantVaried"),
+    ("grant", "pay", "GrantPaid"),
+    ("grant", "withdraw", "GrantWithdrawn"),
+    ("decision", "record", "DecisionRecorded"),
+    ("decision", "sign-off", "DecisionSignedOff"),
+    ("decision", "publish", "DecisionPublished"),
+    ("interest", "declare", "InterestDeclared"),
+    ("budget", "draft", "BudgetDrafted"),
+    ("budget", "line", "BudgetLineSet"),
+    ("budget", "savings", "SavingsRequirementSet"),
+    ("precept", "propose", "PreceptProposed"),
+    ("precept", "review", "PreceptReviewed"),
+    ("precept", "veto", "PreceptVetoed"),
+    ("precept", "issue", "PreceptIssued"),
+    ("inspection", "report", "InspectionReported"),
+    ("inspection", "grade", "InspectionGraded"),
+    ("inspection", "raise", "AreaForImprovementRaised"),
+    ("inspection", "plan-action", "ImprovementActionPlanned"),
+    ("inspection", "complete-action", "ImprovementActionCompleted"),
+]
+
+GROUP_HELP = {
+    "actor": "Ledger users and their roles (administrators).",
+    "body": "Bodies: police authorities, PCC offices, Panels, forces, inspectorates.",
+    "term": "Office terms: who held an office of a body, from when to when.",
+    "responsibility": "Transfers of responsibility between bodies.",
+    "plan": "Plans: record their cycle, or read them as of a date.",
+    "deliverable": "Deliverables of a plan: lead, deadline, status.",
+    "target": "Targets: set, baseline, revise (with justification), measure.",
+    "grant": "Grants: award, vary, pay, withdraw.",
+    "decision": "Records of Decision: record, sign off, publish.",
+    "interest": "Declared interests on a decision.",
+    "budget": "A body's budget for a financial year: lines and savings.",
+    "precept": "The precept cycle: propose, Panel review or veto, issue.",
+    "inspection": "Inspections: grades, areas for improvement, improvement actions.",
+}
+
+ENVELOPE_HELP = """
+\b
+The envelope (every write):
+  --as ACTOR (or LEDGER_ACTOR), --role and --body (default: the actor's first role and
+  its body), --effective-at (ISO date or timestamp), --source-document, --source-location,
+  --reason (required when changing an existing fact), --corrects EVENT_ID.
+"""
+
+
+def _groups() -> dict[str, click.Group]:
+    existing = {name: cmd for name, cmd in cli.commands.items() if isinstance(cmd, click.Group)}
+    groups: dict[str, click.Group] = {}
+    for group_name, _, _ in VERBS:
+        if group_name in groups:
+            continue
+        group = existing.get(group_name)
+        if group is None:
+            group = click.Group(group_name, help=GROUP_HELP.get(group_name))
+            cli.add_command(group)
+        groups[group_name] = group
+    return groups
+
+
+def _field_options(type_name: str) -> list[click.Option]:
+    from ..domain import EVENT_TYPES
+    from ..domain.base import ENVELOPE_FIELDS
+
+    options = []
+    for name, info in EVENT_TYPES[type_name].model_fields.items():
+        if name in ENVELOPE_FIELDS or name == "key":
+            continue
+        flag = "--" + name.replace("_", "-")
+        required = " (required)" if info.is_required() else ""
+        annotation = info.annotation
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) is tuple or any(get_origin(a) is tuple for a in args):
+            options.append(click.Option([flag, name], multiple=True,
+                                        help=f"{name}; repeat for several.{required}"))
+        elif isinstance(annotation, type) and issubclass(annotation, Enum):
+            options.append(click.Option([flag, name],
+                                        type=click.Choice([e.value for e in annotation]),
+                                        help=f"{name}{required}."))
+        elif annotation is bool:
+            options.append(click.Option([f"{flag}/--not-{flag[2:]}", name], default=None,
+                                        help=f"{name}."))
+        else:
+            options.append(click.Option([flag, name], help=f"{name}{required}."))
+    return options
+
+
+def _envelope_options() -> list[click.Option]:
+    return [
+        click.Option(["--as", "acting"], envvar="LEDGER_ACTOR", metavar="ACTOR",
+                     help="The acting actor (env LEDGER_ACTOR)."),
+        click.Option(["--role"], help="Role acted in (default: the actor's first role)."),
+        click.Option(["--body"], help="Body acted for (default: the actor's body)."),
+        click.Option(["--effective-at"], help="When it happened: ISO date or timestamp."),
+        click.Option(["--reason"], help="Why; required when changing an existing fact."),
+        click.Option(["--source-document"], help="Source document id."),
+        click.Option(["--source-location"], default="", help="Place in the document."),
+        click.Option(["--corrects"], metavar="EVENT_ID", help="The event this one corrects."),
+        click.Option(["--file", "fields_file"], type=click.Path(path_type=Path),
+                     help="JSON or YAML object of fields (options override it)."),
+    ]
+
+
+def _load_fields(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise Failure(EXIT_BAD_INPUT, f"file: cannot read {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:  # JSON or YAML syntax: report, never a traceback
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise Failure(EXIT_BAD_INPUT, f"file: {path} is not valid ({first})") from None
+    if not isinstance(data, dict):
+        raise Failure(EXIT_BAD_INPUT, f"file: {path} must hold an object of fields")
+    return data
+
+
+def record_as(obj: _Context, type_name: str, key: str, envelope: dict[str, Any],
+              fields: dict[str, Any], kind: str | None = None) -> None:
+    """Fills the envelope from the actor where left out, records, and reports the position."""
+    from ..permissions import NotPermitted
+    from ..services import Fact
+
+    acting = envelope.pop("acting")
+    if not acting:
+        raise Failure(EXIT_BAD_INPUT, "as: say who is acting (--as ACTOR or LEDGER_ACTOR)")
+    ledger = obj.ledger()
+    if envelope.get("role") is None or envelope.get("body") is None:
+        actor = ledger.get("actor", acting)
+        if actor is None and type_name not in ("ActorRegistered", "BodyEstablished"):
+            raise NotPermitted("as", f"no actor '{acting}' in the ledger")
+        if actor is not None:
+            envelope["role"] = envelope.get("role") or actor.roles[0].value  # type: ignore[attr-defined]
+            envelope["body"] = envelope.get("body") or actor.acts_for  # type: ignore[attr-defined]
+        else:  # the bootstrap administrator registers itself
+            envelope["role"] = envelope.get("role") or "administrator"
+            envelope["body"] = envelope.get("body") or fields.get("acts_for") or key
+    source = {"document": envelope.pop("source_document"),
+              "location": envelope.pop("source_location") or ""}
+    data = {**fields, **{k: v for k, v in envelope.items() if v is not None},
+            "actor": acting, "source": source}
+    (recorded,) = ledger.record([Fact(type=type_name, key=key, kind=kind, fields=data)],
+                                acting=acting)
+    click.echo(f"recorded {recorded.event.type} at position {recorded.position} "
+               f"(event {recorded.event.id})")
+
+
+def _make(type_name: str, verb: str) -> click.Command:
+    from ..domain import AGGREGATE_OF, EVENT_TYPES
+
+    cls = EVENT_TYPES[type_name]
+    field_options = _field_options(type_name)
+    field_names = [o.name for o in field_options]
+    kind = AGGREGATE_OF[cls].kind
+
+    @click.pass_obj
+    def command(obj: _Context, key: str, fields_file: Path | None, **values: Any) -> None:
+        fields = _load_fields(fields_file)
+        for name in field_names:
+            value = values.pop(name)
+            if value not in (None, ()):
+                fields[name] = list(value) if isinstance(value, tuple) else value
+        record_as(obj, type_name, key, values, fields)
+
+    doc = (cls.__doc__ or "").strip().split("\n")[0]
+    summary = f"Record {type_name} on the {kind} KEY." + (f" {doc}" if doc else "")
+    return click.Command(
+        verb,
+        callback=command,
+        params=[click.Argument(["key"]), *field_options, *_envelope_options()],
+        help=summary + "\n" + ENVELOPE_HELP,
+        epilog=EXIT_CODES,
+        short_help=f"Record {type_name}.",
+    )
+
+
+def _register() -> None:
+    groups = _groups()
+    for group_name, verb, type_name in VERBS:
+        groups[group_name].add_command(_make(type_name, verb))
+
+
+_register()
+
+
+@cli.command("correct", epilog=EXIT_CODES)
+@click.argument("event_ref", metavar="EVENT")
+@click.option("--field", "-f", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Restate the event with this field corrected; repeat. Without any, the "
+              "event is retracted.")
+@click.option("--as", "acting", envvar="LEDGER_ACTOR", metavar="ACTOR", help="Acting actor.")
+@click.option("--role", help="Role acted in (default: the actor's first role).")
+@click.option("--body", help="Body acted for (default: the actor's body).")
+@click.option("--reason", help="Why the entry is wrong (required).")
+@click.option("--effective-at", help="Default: the corrected event's.")
+@click.option("--source-document", help="Default: the corrected event's.")
+@click.option("--source-location", default=None, help="Default: the corrected event's.")
+@click.pass_obj
+def correct(obj: _Context, event_ref: str, overrides: tuple[str, ...], **envelope: Any) -> None:
+    """Correct EVENT (a position or an event id) by a new event: retract it, or restate it
+    with fields corrected. The corrected event stays in the log."""
+    ledger = obj.ledger(create=False)
+    found = _find_event(ledger, event_ref)
+    if found is None:
+        raise Failure(EXIT_BAD_INPUT, f"event: no event '{event_ref}' in the ledger")
+    target, key, kind = found
+    envelope["effective_at"] = envelope["effective_at"] or target.effective_at.isoformat()
+    envelope["source_document"] = envelope["source_document"] or target.source.document
+    if envelope["source_location"] is None:
+        envelope["source_location"] = target.source.location
+    envelope["corrects"] = str(target.id)
+    if not overrides:
+        record_as(obj, "EventRetracted", key, envelope, {}, kind=kind)
+        return
+    fields = target.payload()
+    fields.pop("key", None)
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise Failure(EXIT_BAD_INPUT, f"field: '{item}' is not NAME=VALUE")
+        fields[name] = value
+    record_as(obj, target.type, key, envelope, fields)
+
+
+def _find_event(ledger: Any, ref: str) -> tuple[Any, str, str] | None:
+    from ..domain import AGGREGATE_OF
+
+    if ref.isdigit():
+        events = [e for _, e in ledger.log(int(ref) - 1, int(ref))]
+    else:
+        events = [e for _, e in ledger.log() if str(e.id) == ref]
+    if not events:
+        return None
+    event = events[0]
+    history = list(ledger.app.events.get(event.originator_id))
+    creator = history[0]
+    kind = AGGREGATE_OF[type(creator)].kind
+    return event, str(creator.key), kind
