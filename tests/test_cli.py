@@ -1,0 +1,223 @@
+"""The `ledger` command as officers, the Panel and auditors use it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ledger.entrypoints.cli import _run, cli
+from ledger.entrypoints.cli_write import VERBS
+
+SETUP = "--effective-at 2013-01-01 --source-document setup"
+PEOPLE = [
+    ("officer1", "officer"), ("ce", "chief_executive"), ("cfo", "chief_finance_officer"),
+    ("ann", "commissioner"), ("panel1", "panel_member"), ("auditor1", "auditor"),
+]
+
+
+def run(store: str, line: str | list[str]) -> tuple[int, str]:
+    """Runs `ledger --store STORE ...` the way the console script does; returns (code, output)."""
+    args = line.split() if isinstance(line, str) else line
+    with CliRunner().isolation() as (out, err, *_):
+        code = _run(cli, ["--store", store, *args])
+        text = out.getvalue().decode() + err.getvalue().decode()
+    return code, text
+
+
+def events_digest(store: str) -> str:
+    """The stored events and links, byte for byte."""
+    path = store.removeprefix("sqlite:///")
+    if not Path(path).exists():
+        return "absent"
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT rowid, * FROM ledger_events ORDER BY rowid").fetchall()
+        rows += conn.execute("SELECT * FROM ledger_chain ORDER BY position").fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def populate(store: str) -> None:
+    assert run(store, f"body establish kent-pcc --name Kent --body-type pcc_office --as admin "
+                      f"{SETUP}")[0] == 0
+    assert run(store, f"actor add admin --name Admin --acts-for kent-pcc --roles administrator "
+                      f"--as admin {SETUP}")[0] == 0
+    for actor, role in PEOPLE:
+        code, out = run(store, f"actor add {actor} --name {actor} --acts-for kent-pcc "
+                               f"--roles {role} --as admin {SETUP}")
+        assert code == 0, out
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    populate(url)
+    return url
+
+
+def test_officer_panel_and_auditor_session(store: str) -> None:
+    record = ("decision record kpcc-001 --title Grants --originator Officer "
+              "--executive-summary Summary --decision Approved --as officer1 "
+              "--effective-at 2013-05-01 --source-document rod-001")
+    assert run(store, record)[0] == 0
+    code, out = run(store, "decision sign-off kpcc-001 --signatory chief_executive "
+                           "--signed-by CE --as ce --effective-at 2013-05-02 "
+                           "--source-document rod-001")
+    assert code == 0, out
+    signed_at = int(out.split(" at position ")[1].split()[0])
+    for line in ("decision sign-off kpcc-001 --signatory commissioner --signed-by Ann --as ann "
+                 "--effective-at 2013-05-03 --source-document rod-001",
+                 "decision publish kpcc-001 --published-on 2013-05-04 --as ann "
+                 "--effective-at 2013-05-04 --source-document rod-001"):
+        code, out = run(store, line)
+        assert code == 0, out
+
+    code, out = run(store, "decisions --format json")
+    trail = json.loads(out)
+    assert [(d["reference"], d["published_on"]) for d in trail] == [("kpcc-001", "2013-05-04")]
+    assert [s["signatory"] for s in trail[0]["signoffs"]] == ["chief_executive", "commissioner"]
+
+    before = events_digest(store)
+    code, out = run(store, record.replace("kpcc-001", "kpcc-002").replace("officer1", "panel1"))
+    assert code == 3 and "not permitted" in out
+    assert events_digest(store) == before
+
+    code, out = run(store, f"replay --until {signed_at - 1} --kind decision --key kpcc-001")
+    steps = json.loads(out)
+    assert steps[-1]["type"] == "DecisionRecorded"
+    assert steps[-1]["state"]["signed_off"] == [] and steps[-1]["state"]["published_on"] is None
+    code, out = run(store, "verify")
+    assert code == 0 and out.startswith("OK position")
+
+
+def test_signatories_sign_only_in_their_own_capacity(store: str) -> None:
+    run(store, "decision record d1 --title T --originator O --executive-summary S --decision D "
+               "--as officer1 --effective-at 2013-05-01 --source-document r")
+    code, out = run(store, "decision sign-off d1 --signatory commissioner --signed-by X --as ce "
+                           "--effective-at 2013-05-02 --source-document r")
+    assert code == 3 and "signatory" in out
+
+
+def test_evidence_pack_links_recompute(store: str, tmp_path: Path) -> None:
+    from uuid import UUID
+
+    from ledger.adapters.chain import link_hash, payload_digest
+
+    run(store, "decision record d1 --title T --originator O --executive-summary S --decision D "
+               "--as officer1 --effective-at 2013-05-01 --source-document r")
+    code, out = run(store, f"evidence d1 --out {tmp_path}/pack")
+    assert code == 0, out
+    links = json.loads((tmp_path / "pack" / "chain.json").read_text())
+    digest = json.loads((tmp_path / "pack" / "digest.json").read_text())
+    checkpoints = {p: h for p, h in digest["checkpoints"]}
+    for link in links:
+        digest_bytes = payload_digest(bytes.fromhex(link["salt"]), link["state"].encode())
+        assert digest_bytes.hex() == link["payload_digest"]
+        again = link_hash(link["position"], UUID(link["originator_id"]),
+                          link["originator_version"], link["topic"], digest_bytes,
+                          bytes.fromhex(link["previous_hash"]))
+        assert again.hex() == link["hash"] == checkpoints[link["position"]]
+
+
+def test_help_names_every_command_and_the_exit_codes() -> None:
+    code, out = run("sqlite:///unused.db", "--help")
+    assert code == 0 and "Exit codes" in out
+    for group, verb, _ in VERBS:
+        code, out = run("sqlite:///unused.db", [group, verb, "--help"])
+        assert code == 0 and "Exit codes" in out and "--effective-at" in out, (group, verb)
+
+
+# ---------------------------------------------------------------- fuzzing every write command
+
+KEYS = st.sampled_from(["kpcc-001", "plan-1", "t1", "g1", "kent-pcc", "", "UPPER", "a b",
+                        "x" * 200, "../etc", "d1"])
+VALUES = st.one_of(
+    st.sampled_from(["2013-05-01", "2013-02-30", "yesterday", "1000.00", "-5", "1e400",
+                     "nan", "officer", "commissioner", "kent-pcc", "[1,2]", "{}", "", " ",
+                     "true", "ünïcode ✓", "0", "99999999999999999999"]),
+    st.text(max_size=12),
+)
+OPTION_NAMES = st.sampled_from([
+    "--title", "--originator", "--executive-summary", "--decision", "--amount", "--recipient",
+    "--purpose", "--funding-body", "--plan", "--value", "--new-value", "--old-value",
+    "--period", "--status", "--lead", "--deadline", "--signatory", "--signed-by",
+    "--published-on", "--name", "--body-type", "--acts-for", "--roles", "--granted",
+    "--from-body", "--to-body", "--responsibility", "--legal-basis", "--plan-type",
+    "--period-from", "--summary", "--role", "--body", "--reason", "--corrects",
+    "--source-location", "--bogus", "--file",
+])
+ACTORS = st.sampled_from(["officer1", "ce", "ann", "panel1", "auditor1", "admin", "nobody", ""])
+
+
+PLAUSIBLE = {
+    "date": ["2013-05-01", "2014-04-01", "2013-05-01T10:00:00+00:00"],
+    "amount": ["1000.00", "5", "0.01"],
+    "value": ["10", "-3.5", "12"],
+    "signatory": ["chief_executive", "commissioner", "chief_finance_officer"],
+    "status": ["in_progress", "completed", "closed", "lapsed"],
+    "roles": ["officer", "panel_member", "administrator"],
+    "body": ["kent-pcc"],
+    "key": ["kpcc-001", "plan-1", "t1", "g1"],
+}
+
+
+def plausible(option: str) -> list[str]:
+    for hint, values in PLAUSIBLE.items():
+        if hint in option or (hint == "date" and option.endswith(("-on", "-from", "-to"))):
+            return values
+    if option in ("--plan", "--by-plan", "--to-plan"):
+        return PLAUSIBLE["key"]
+    return ["Some text", "x"]
+
+
+@st.composite
+def write_command(draw: st.DrawFn) -> list[str]:
+    """Mostly well-formed commands with one or two things wrong, sometimes pure noise."""
+    group, verb, _ = draw(st.sampled_from([*VERBS, ("correct", "", "")]))
+    command = cli.commands[group]
+    if verb:
+        command = command.commands[verb]  # type: ignore[attr-defined]
+    options = [o.opts[0] for o in command.params if isinstance(o, click.Option)
+               and o.opts[0].startswith("--") and o.opts[0] not in ("--file", "--help")]
+    args = [group] + ([verb] if verb else []) + [draw(KEYS)]
+    for option in draw(st.lists(st.sampled_from(options), max_size=8, unique=True)):
+        if option in ("--as", "--effective-at", "--source-document"):
+            continue
+        noise = draw(st.integers(0, 4)) == 0
+        args += [option, draw(VALUES) if noise else draw(st.sampled_from(plausible(option)))]
+    if draw(st.integers(0, 9)):
+        args += ["--as", draw(ACTORS)]
+    if draw(st.integers(0, 9)):
+        args += ["--effective-at", draw(st.sampled_from(["2013-06-01", "2012-12-12"]) |
+                                          VALUES)]
+    if draw(st.integers(0, 9)):
+        args += ["--source-document", draw(st.sampled_from(["doc-1"]) | VALUES)]
+    if draw(st.integers(0, 5)) == 0:
+        args += [draw(OPTION_NAMES), draw(VALUES)]
+    return args
+
+
+@pytest.fixture(scope="module")
+def fuzz_store(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/ledger.db"
+    populate(url)
+    return url
+
+
+@pytest.mark.slow
+@settings(max_examples=5_000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(args=write_command())
+def test_malformed_writes_never_trace_and_never_write(fuzz_store: str, args: list[str]) -> None:
+    before = events_digest(fuzz_store)
+    code, out = run(fuzz_store, args)
+    assert "Traceback" not in out
+    assert code in (0, 2, 3, 4), out
+    if code != 0:
+        assert events_digest(fuzz_store) == before, (args, out)
+        assert out.strip().count("\n") == 0 or out.lstrip().startswith(("Usage", "Error")), out
