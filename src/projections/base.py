@@ -240,15 +240,15 @@ class SqlRows:
 
 
 class BufferedSqlRows(SqlRows):
-    """SqlRows for a runner's page: inserts are buffered and flushed in one executemany per
-    table, and the lookups ``apply`` makes (an entity's identity, a field's last value) are
-    answered from a bounded cache of what this runner wrote or read.
+    """SqlRows for a runner's catch-up: inserts are buffered and flushed in one executemany
+    per table, and the lookups ``apply`` makes (an entity's identity, a field's last value)
+    are answered from a bounded cache of entities this runner wrote or read.
 
-    Only the runner writes projection tables, so what it wrote is what the table holds. The
-    cache keeps just the columns lookups use: ``latest`` by ``entity_id`` (and ``field``).
+    Only the runner writes projection tables, so what it wrote is what the table holds. An
+    entity evicted from the cache is read back whole, in one query, when next needed.
     """
 
-    CACHE_LIMIT = 200_000
+    ENTITY_LIMIT = 50_000
 
     def __init__(
         self,
@@ -260,8 +260,8 @@ class BufferedSqlRows(SqlRows):
         self.pending: dict[Table, list[dict[str, Any]]] = {}
         self.cache: OrderedDict[Any, Any] = cache if cache is not None else OrderedDict()
         self.empty = empty
-        """Tables that held nothing when the run began: a lookup missing the cache finds
-        nothing there either (unless the cache evicted it: then the table is asked)."""
+        """Tables that held nothing when the run began: an entity missing from the cache is
+        not there either, unless the cache has evicted some (then the table is asked)."""
         self.evicted = False
 
     def flush(self) -> None:
@@ -273,37 +273,55 @@ class BufferedSqlRows(SqlRows):
 
     def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         self.pending.setdefault(table, []).extend(rows)
+        if "field" not in table.c:
+            return
         for row in rows:
-            kept = {k: row.get(k) for k in _CACHED_COLUMNS if k in table.c}
-            self._remember((table.name, row["entity_id"]), kept)
-            if "field" in table.c:
-                self._remember((table.name, row["entity_id"], row["field"]), kept)
+            entity = self._entity(table, row["entity_id"])
+            if entity is None:
+                entity = {"kind": row["kind"], "key": row["key"], "parent": row["parent"],
+                          "fields": {}}
+                self._remember((table.name, row["entity_id"]), entity)
+            entity["fields"][row["field"]] = row["value"]
 
     def _remember(self, key: Any, value: Any) -> None:
         self.cache[key] = value
-        self.cache.move_to_end(key)
-        while len(self.cache) > self.CACHE_LIMIT:
+        while len(self.cache) > self.ENTITY_LIMIT:
             self.cache.popitem(last=False)
             self.evicted = True
 
+    def _entity(self, table: Table, entity_id: str) -> dict[str, Any] | None:
+        key = (table.name, entity_id)
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]  # type: ignore[no-any-return]
+        if table.name in self.empty and not self.evicted:
+            return None
+        self.flush()
+        rows = self.conn.execute(
+            select(table.c.kind, table.c.key, table.c.parent, table.c.field, table.c.value)
+            .where(table.c.entity_id == entity_id)
+            .order_by(table.c.position, table.c.seq)
+        ).all()
+        if not rows:
+            return None
+        entity = {"kind": rows[0].kind, "key": rows[0].key, "parent": rows[0].parent,
+                  "fields": {r.field: r.value for r in rows}}
+        self._remember(key, entity)
+        return entity
+
     def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None:
-        if set(where) == {"entity_id"}:
-            key: Any = (table.name, where["entity_id"])
-        elif set(where) == {"entity_id", "field"}:
-            key = (table.name, where["entity_id"], where["field"])
-        else:
+        if "field" not in table.c or not set(where) <= {"entity_id", "field"}:
             self.flush()
             return super().latest(table, where)
-        if key not in self.cache:
-            if table.name in self.empty and not self.evicted:
-                return None
-            self.flush()
-            found = super().latest(table, where)
-            kept = None if found is None else {k: found.get(k) for k in _CACHED_COLUMNS}
-            self._remember(key, kept)
-        self.cache.move_to_end(key)
-        value = self.cache[key]
-        return None if value is None else dict(value)
+        entity = self._entity(table, where["entity_id"])
+        if entity is None:
+            return None
+        found = {"entity_id": where["entity_id"], "kind": entity["kind"], "key": entity["key"],
+                 "parent": entity["parent"]}
+        if "field" not in where:
+            return found
+        value = entity["fields"].get(where["field"])
+        return None if value is None else {**found, "field": where["field"], "value": value}
 
     def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
         self.flush()
@@ -319,9 +337,6 @@ class BufferedSqlRows(SqlRows):
     ) -> list[dict[str, Any]]:
         self.flush()
         return super().visible(table, ask, where, with_retracted=with_retracted)
-
-
-_CACHED_COLUMNS = ("entity_id", "kind", "key", "parent", "field", "value")
 
 
 def _conditions(table: Table, where: dict[str, Any]) -> list[Any]:
