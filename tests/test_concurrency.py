@@ -8,11 +8,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import authority, fact, grant
 
 from ledger.audit import verify
 from ledger.domain import DomainError, aggregate_id
 from ledger.services import ConflictError, Ledger
+
+from helpers import authority, fact, grant
 
 
 def stale(reader: Ledger, kind: str, key: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,10 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import authority, grant
 
 from ledger.audit import verify
 from ledger.services import Ledger
+
+from helpers import authority, grant
 
 CHILD = textwrap.dedent("""
     import sys

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import ENVELOPE, authority, fact, grant
 from ledger.demo import corrections, sample_history
 from ledger.domain import EVENT_TYPES, DomainError
 from ledger.domain.base import ENVELOPE_FIELDS
 from ledger.services import Fact, Ledger
+
+from helpers import ENVELOPE, authority, fact, grant
 
 SAMPLE = sample_history()
 SAMPLE_BY_TYPE = {f.type: f for f in reversed(SAMPLE)}

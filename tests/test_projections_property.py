@@ -21,11 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine
 
-from conftest import _require_postgres, pg_connect, pg_url
 from ledger.domain import AGGREGATE_OF, DomainError
 from ledger.services import Fact, Ledger
 from projections.base import Ask, BufferedSqlRows, MemoryRows, Rows, moment
 from projections.runner import PROJECTIONS, Runner
+
+from conftest import _require_postgres, pg_connect, pg_url
 
 DAY0 = date(2010, 1, 1)
 RECORDED0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)

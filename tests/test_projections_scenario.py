@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from helpers import ENVELOPE
 from ledger.services import Fact, Ledger
 from projections.base import Ask, SqlRows
 from projections.runner import PROJECTIONS, Runner
+
+from helpers import ENVELOPE
 
 R1, R2, R3, R4 = (datetime(2026, 1, d, 9, 0, tzinfo=UTC) for d in (10, 11, 12, 13))
 K1 = "2026-01-11T12:00:00+00:00"  # after the first revision was recorded, before the rest

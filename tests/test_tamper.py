@@ -14,11 +14,12 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import pg_connect
 from ledger.adapters.chain import link_hash, payload_digest
 from ledger.adapters.store import StoreLocation
 from ledger.audit import take_digest, verify
 from ledger.services import Ledger
+
+from conftest import pg_connect
 from test_events import record_sample
 
 K = 17  # the position the probes aim at
