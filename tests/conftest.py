@@ -70,3 +70,17 @@ def service(store_url: str) -> Iterator[object]:
 
     with Ledger(store_url) as opened:
         yield opened
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Says how many tests ran on each backend, so CI output shows PostgreSQL really ran."""
+    counts: dict[tuple[str, str], int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for backend in ("sqlite", "postgresql"):
+                if f"[{backend}" in nodeid or f"-{backend}]" in nodeid or f"-{backend}-" in nodeid:
+                    counts[(backend, outcome)] = counts.get((backend, outcome), 0) + 1
+    for backend in ("sqlite", "postgresql"):
+        parts = [f"{n} {o}" for (b, o), n in sorted(counts.items()) if b == backend]
+        terminalreporter.write_line(f"{backend} backend: {', '.join(parts) or 'no tests'}")

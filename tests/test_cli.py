@@ -126,11 +126,42 @@ def test_evidence_pack_links_recompute(store: str, tmp_path: Path) -> None:
 
 
 def test_help_names_every_command_and_the_exit_codes() -> None:
-    code, out = run("sqlite:///unused.db", "--help")
-    assert code == 0 and "Exit codes" in out
+    def walk(group: click.Group, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found += walk(command, [*path, name])
+            else:
+                found.append([*path, name])
+        return found
+
+    paths = walk(cli, [])
+    assert len(paths) > len(VERBS) + 15
+    for path in paths:
+        code, out = run("sqlite:///unused.db", [*path, "--help"])
+        assert code == 0 and "Exit codes" in out, path
     for group, verb, _ in VERBS:
         code, out = run("sqlite:///unused.db", [group, verb, "--help"])
-        assert code == 0 and "Exit codes" in out and "--effective-at" in out, (group, verb)
+        assert "--effective-at" in out and "--file" in out, (group, verb)
+
+
+def test_a_decision_from_a_yaml_file(store: str, tmp_path: Path) -> None:
+    record = tmp_path / "rod.yaml"
+    record.write_text("title: Estates strategy\noriginator: Head of estates\n"
+                      "executive_summary: Sell two stations\nrecommendation: Agree\n"
+                      "decision: Agreed\nconfidentiality: confidential\n"
+                      "confidential_reason: commercial negotiations\n")
+    code, out = run(store, f"decision record kpcc-009 --file {record} --as officer1 "
+                           "--effective-at 2014-01-10 --source-document rod-009")
+    assert code == 0, out
+    code, out = run(store, "decisions --format json --text estates")
+    assert [d["confidentiality"] for d in json.loads(out)] == ["confidential"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: [unclosed\n")
+    before = events_digest(store)
+    code, out = run(store, f"decision record kpcc-010 --file {broken} --as officer1 "
+                           "--effective-at 2014-01-10 --source-document rod-010")
+    assert code == 2 and out.startswith("error: file:") and events_digest(store) == before
 
 
 # ---------------------------------------------------------------- fuzzing every write command

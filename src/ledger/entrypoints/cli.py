@@ -262,12 +262,29 @@ def demo(ctx: click.Context) -> None:
         )
         ledger.record(corrections(str(superseded.id)))
         click.echo(f"recorded {len(facts) + 1} events of the sample history")
+    from projections.base import Ask
+    from projections.runner import PROJECTIONS, Runner
+
+    runner = Runner(ledger)
+    with runner.reading() as rows:
+        story = PROJECTIONS["transitions"].history(rows, Ask.of())  # type: ignore[attr-defined]
+    click.echo(f"projections: {len(PROJECTIONS)} up to date at position "
+               f"{min(s.position for s in runner.status())}")
+    runner.close()
+    for transfer in story["transfers"]:
+        click.echo(f"transfer {transfer['on']}: {transfer['from_body']} -> "
+                   f"{transfer['to_body']} ({transfer['legal_basis']})")
+        for c in transfer["commitments"]:
+            click.echo(f"  {c['deliverable']}: {c['outcome']}")
     result = verify_chain(ledger)
     if not result.ok:
         click.echo(f"verify FAILED {result.problem}")
         raise Failure(EXIT_CHECK_FAILED, "")
     click.echo(f"verify OK position {result.head_position} hash {result.head_hash.hex()}")
-    click.echo(json.dumps(take_digest(ledger), indent=2)[:2_000])
+    kept = take_digest(ledger)
+    click.echo(f"digest: position {kept['position']} head {kept['head_hash']} taken "
+               f"{kept['taken_at']} ({len(kept['checkpoints'])} checkpoints; "
+               "`ledger digest -o FILE` keeps one)")
 
 
 def _run(entry: click.Group, args: list[str] | None) -> int:
@@ -325,3 +342,14 @@ def main(args: list[str] | None = None) -> None:
 from . import cli_views  # noqa: E402,F401,I001  (registers the read commands)
 from . import cli_write  # noqa: E402,F401  (registers the write commands)
 from . import cli_audit  # noqa: E402,F401  (registers actor list, replay, evidence)
+
+
+def _exit_codes_everywhere(group: click.Group) -> None:
+    """Every command's --help ends with the exit codes."""
+    for command in group.commands.values():
+        command.epilog = command.epilog or EXIT_CODES
+        if isinstance(command, click.Group):
+            _exit_codes_everywhere(command)
+
+
+_exit_codes_everywhere(cli)
