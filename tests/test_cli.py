@@ -128,7 +128,8 @@ def test_evidence_pack_links_recompute(store: str, tmp_path: Path) -> None:
 def test_help_names_every_command_and_the_exit_codes() -> None:
     def walk(group: click.Group, path: list[str]) -> list[list[str]]:
         found = [path]
-        for name, command in group.commands.items():
+        for name in group.list_commands(None):  # type: ignore[arg-type]
+            command = group.get_command(None, name)  # type: ignore[arg-type]
             if isinstance(command, click.Group):
                 found += walk(command, [*path, name])
             else:

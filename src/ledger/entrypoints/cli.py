@@ -287,6 +287,11 @@ def demo(ctx: click.Context) -> None:
                "`ledger digest -o FILE` keeps one)")
 
 
+def one_line(text: str) -> str:
+    """Messages stay on one line whatever the user typed into them."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _run(entry: click.Group, args: list[str] | None) -> int:
     from pydantic import ValidationError
 
@@ -294,7 +299,7 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
         returned = entry.main(args=args, prog_name="ledger", standalone_mode=False)
     except Failure as exc:
         if str(exc):
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {one_line(str(exc))}", err=True)
         return exc.code
     except click.ClickException as exc:
         exc.show()
@@ -307,7 +312,7 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
     except ValidationError as exc:
         from ..domain.base import domain_error_from
 
-        click.echo(f"error: {domain_error_from(exc)}", err=True)
+        click.echo(f"error: {one_line(str(domain_error_from(exc)))}", err=True)
         return EXIT_BAD_INPUT
     except Exception as exc:  # one line, never a traceback
         return _report(exc)
@@ -320,7 +325,7 @@ def _report(exc: Exception) -> int:
     from ..permissions import NotPermitted
     from ..services import ConflictError
 
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = one_line(str(exc).strip()) or type(exc).__name__
     if isinstance(exc, DomainError):
         click.echo(f"error: {message}", err=True)
         return EXIT_BAD_INPUT

@@ -91,16 +91,42 @@ The envelope (every write):
 """
 
 
-def _groups() -> dict[str, click.Group]:
-    existing = {name: cmd for name, cmd in cli.commands.items() if isinstance(cmd, click.Group)}
-    groups: dict[str, click.Group] = {}
+class WriteGroup(click.Group):
+    """A group whose write commands are built from the event catalogue only when used, so that
+    `ledger --help` need not import the domain."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.verbs: list[tuple[str, str]] = []
+
+    def _load(self) -> None:
+        while self.verbs:
+            verb, type_name = self.verbs.pop(0)
+            self.add_command(_make(type_name, verb))
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:  # type: ignore[override]
+        self._load()
+        return super().list_commands(ctx)  # type: ignore[arg-type]
+
+    def get_command(  # type: ignore[override]
+        self, ctx: click.Context | None, cmd_name: str
+    ) -> click.Command | None:
+        self._load()
+        return super().get_command(ctx, cmd_name)  # type: ignore[arg-type]
+
+
+def _groups() -> dict[str, WriteGroup]:
+    groups: dict[str, WriteGroup] = {}
     for group_name, _, _ in VERBS:
         if group_name in groups:
             continue
-        group = existing.get(group_name)
-        if group is None:
-            group = click.Group(group_name, help=GROUP_HELP.get(group_name))
-            cli.add_command(group)
+        group = WriteGroup(group_name, help=GROUP_HELP.get(group_name))
+        existing = cli.commands.get(group_name)
+        if isinstance(existing, click.Group):  # e.g. `plan`, whose reads are defined elsewhere
+            group.help = existing.help
+            for command in existing.commands.values():
+                group.add_command(command)
+        cli.add_command(group)
         groups[group_name] = group
     return groups
 
@@ -232,7 +258,7 @@ def _make(type_name: str, verb: str) -> click.Command:
 def _register() -> None:
     groups = _groups()
     for group_name, verb, type_name in VERBS:
-        groups[group_name].add_command(_make(type_name, verb))
+        groups[group_name].verbs.append((verb, type_name))
 
 
 _register()
