@@ -142,7 +142,10 @@ def digest(obj: _Context, output: Path | None) -> None:
 )
 @click.pass_obj
 def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envelope: Any) -> None:
-    """Record one fact: an event TYPE (see `ledger types`) on the entity KEY."""
+    """Record one fact: an event TYPE (see `ledger types`) on the entity KEY.
+
+    The generic form of the write commands; the same permission checks apply.
+    """
     from ..services import Fact
 
     data: dict[str, Any] = {}
@@ -158,7 +161,9 @@ def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envel
     kind = envelope.pop("kind")
     fact_fields = {**data, **{k: v for k, v in envelope.items() if v is not None}}
     fact_fields["source"] = source
-    (recorded,) = obj.ledger().record([Fact(type=type_, key=key, kind=kind, fields=fact_fields)])
+    (recorded,) = obj.ledger().record(
+        [Fact(type=type_, key=key, kind=kind, fields=fact_fields)], acting=envelope["actor"]
+    )
     click.echo(
         f"recorded {recorded.event.type} at position {recorded.position} "
         f"(event {recorded.event.id})"
