@@ -102,6 +102,11 @@ def test_signatories_sign_only_in_their_own_capacity(store: str) -> None:
     code, out = run(store, "decision sign-off d1 --signatory commissioner --signed-by X --as ce "
                            "--effective-at 2013-05-02 --source-document r")
     assert code == 3 and "signatory" in out
+    before = events_digest(store)
+    code, out = run(store, "record DecisionRecorded d2 --as panel1 --role panel_member --body "
+                           "kent-pcc --effective-at 2013-05-01 --source-document r -f title=T "
+                           "-f originator=O -f executive_summary=S -f decision=D")
+    assert code == 3 and events_digest(store) == before, out
 
 
 def test_evidence_pack_links_recompute(store: str, tmp_path: Path) -> None:
