@@ -6,8 +6,10 @@ source says so. Until the seed import exists this is what the main job records.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from .seeds import registry
 from .services import Fact
 
 KPA = "kent-police-authority"
@@ -59,6 +61,7 @@ PCC_ADMIN = ("kent-pcc-admin", "administrator", PCC)
 def sample_history() -> list[Fact]:
     """The facts in the order an officer would record them."""
     f = _fact
+    KPA_TEXT = registry()[SEED_KPA]  # noqa: N806
     return [
         f(
             "BodyEstablished",
@@ -635,6 +638,10 @@ def sample_history() -> list[Fact]:
             source=(DEMO, "illustrative"),
             action="1.i",
         ),
+        f("SourceDocumentRegistered", SEED_KPA, "2011-03-01", by=KPA_CE,
+          source=(SEED_KPA, "whole document"), title=KPA_TEXT.title,
+          sha256=hashlib.sha256(KPA_TEXT.text().encode()).hexdigest(),
+          line_count=len(KPA_TEXT.text().splitlines())),
         f("ActorRegistered", "kent-pcc-admin", "2017-04-01", by=PCC_ADMIN,
           source=(DEMO, "ledger set-up"), name="Ledger administrator", acts_for=PCC,
           roles=["administrator"]),

@@ -26,6 +26,9 @@ class BodyEstablished(Event):
     name: ShortText
     body_type: BodyType
     area: str = ""
+    note: str = ""
+    """Where the sources do not give the establishment date, says so (the date is then the
+    first the sources show the body in existence)."""
 
 
 class BodyAbolished(Event):

@@ -6,6 +6,7 @@ from .actors import Actor
 from .base import Aggregate, DomainError, Event, EventRetracted
 from .bodies import Body, OfficeTerm, Transfer
 from .decisions import Decision
+from .documents import SourceDocument
 from .finance import Budget
 from .grants import Grant
 from .inspections import Inspection
@@ -25,6 +26,7 @@ AGGREGATES: dict[str, type[Aggregate]] = {
         Budget,
         Inspection,
         Actor,
+        SourceDocument,
     )
 }
 

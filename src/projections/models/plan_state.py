@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..base import Ask, Rows
@@ -19,15 +20,14 @@ class PlanState(FieldProjection):
         found = self.entities(rows, ask, kind="plan", key=key)
         if not found:
             return None
-        members = self.entities(rows, ask, kind=["deliverable", "target"], parent=key)
+        members = dict(sorted(
+            self.entities(rows, ask, kind=["deliverable", "target"], parent=key).items(),
+            key=lambda kv: (kv[0][0], _natural(kv[0][1])),
+        ))
         return {
             "plan": _plan(found[("plan", key)]),
-            "deliverables": [
-                _member(e) for (kind, _), e in sorted(members.items()) if kind == "deliverable"
-            ],
-            "targets": [
-                _member(e) for (kind, _), e in sorted(members.items()) if kind == "target"
-            ],
+            "deliverables": [_member(e) for (k, _), e in members.items() if k == "deliverable"],
+            "targets": [_member(e) for (k, _), e in members.items() if k == "target"],
         }
 
 
@@ -48,6 +48,12 @@ def _plan(entity: Entity) -> dict[str, Any]:
         "items": sorted(prefixed(entity, "item").values(), key=_item_order),
         "variations": variations,
     }
+
+
+def _natural(key: str) -> list[tuple[int, str]]:
+    """'plan/1.10' after 'plan/1.9'."""
+    return [(int(part), "") if part.isdigit() else (0, part)
+            for part in re.split(r"(\d+)", key)]
 
 
 def _item_order(item: dict[str, Any]) -> tuple[str, str]:

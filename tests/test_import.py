@@ -1,0 +1,110 @@
+"""The seed documents become events: counts and figures below were read off the documents by
+hand, not taken from the importer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from ledger.domain import DomainError
+from ledger.importer import documents, import_document
+from ledger.seeds import ParseError, registry
+from ledger.services import Ledger
+
+KPA, PEEL = "000_936d9d2f2833dd1e", "004_a25a0cbce833cd66"
+
+
+def parsed(key: str) -> list:
+    document = registry()[key]
+    return document.parse(document.text()).facts
+
+
+def test_kpa_business_plan_sections_and_deliverables() -> None:
+    facts = parsed(KPA)
+    sections = [f.fields["title"] for f in facts if f.fields.get("item_kind") == "section"]
+    assert sections == ["Setting strategic direction and priorities",
+                        "Supporting performance improvement",
+                        "Achieving results through consultation, collaboration and partnership",
+                        "Delivering value for money and productivity"]
+    deliverables = [f for f in facts if f.type == "DeliverableAdded"]
+    per_section = Counter(f.key.split("/")[1].split(".")[0] for f in deliverables)
+    assert per_section == {"1": 23, "2": 10, "3": 6, "4": 6}
+    descriptors = [f for f in facts if f.fields.get("item_kind") == "descriptor"]
+    assert [d.fields["parent"] for d in descriptors] == ["s1"] * 4 + ["s2", "s3", "s4"]
+    by_key = {f.key.split("/")[1]: f.fields for f in deliverables}
+    assert (by_key["1.1.2"]["deadline"], by_key["1.1.2"]["risk_links"],
+            by_key["1.1.2"]["source"]["location"]) == ("Ongoing, June 2011", ["kpa02", "kpa34"],
+                                                      "line 48")
+    assert (by_key["1.1.8"]["lead"], by_key["1.1.8"]["due_on"]) == ("Treasurer", "2012-05-31")
+    assert by_key["1.1.10"]["lead"] == "Chief Executive, Treasurer, PS policy officer,"
+    assert by_key["1.1.11"]["risk_links"] == ["kpa10", "kpa11"]  # a <p> cell, third paragraph
+    assert by_key["2.1.8"]["source"]["location"] == "line 85"  # after a blank line in a table
+    assert by_key["4.1.6"]["source"]["location"] == "line 107"
+    extended = [f for f in facts if f.type == "PlanExtended"]
+    assert [f.fields["period_to"] for f in extended] == ["2012-11-21"]
+
+
+def test_kpa_line_60_risk_codes_are_a_finding_not_a_guess() -> None:
+    document = registry()[KPA]
+    result = document.parse(document.text())
+    assert len(result.findings) == 1 and result.findings[0].startswith("line 60: 4 deliverables")
+    row = [f for f in result.facts if f.fields.get("source", {}).get("location") == "line 60"
+           and f.type == "DeliverableAdded"]
+    assert len(row) == 4 and all(f.fields["risk_links"] == [] for f in row)
+
+
+def test_peel_2016_grades() -> None:
+    facts = parsed(PEEL)
+    grades = [(f.fields["question"][:2], f.fields["grade"]) for f in facts
+              if f.type == "InspectionGraded"]
+    assert grades == [("ov", "good"), ("1.", "outstanding"), ("2.", "good"), ("3.", "good")]
+    (reported,) = [f for f in facts if f.type == "InspectionReported"]
+    assert reported.fields["published_on"] == "2016-11-03"
+
+
+def test_import_is_idempotent_and_counts(service: Ledger) -> None:
+    first = [import_document(service, d) for d in documents()]
+    assert [(i.document, i.added) for i in first] == [(KPA, 1 + 1 + 59), (PEEL, 2 + 1 + 5)]
+    head = service.chain.head()
+    again = [import_document(service, d) for d in documents()]
+    assert all(i.already and i.added == 0 for i in again)
+    assert service.chain.head() == head
+    plan = service.get("plan", "kpa-business-plan-2011-12")
+    assert plan is not None and str(plan.period_to) == "2012-11-21"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("key", "corrupt", "line", "words"),
+    [
+        (KPA, lambda lines: lines.__setitem__(65, lines[65].replace("\t", " ", 1)), 66,
+         "expected 6 tab-separated cells"),
+        (KPA, lambda lines: lines.__setitem__(77, lines[77].replace("\t2. ", "\tTwo. ", 1)), 78,
+         "deliverable without a number"),
+        (PEEL, lambda lines: lines.__setitem__(25, "Superb"), 26, "is not a grade"),
+    ],
+)
+def test_a_broken_row_adds_nothing_and_names_the_line(
+    service: Ledger, key: str, corrupt, line: int, words: str
+) -> None:
+    document = registry()[key]
+    lines = document.text().splitlines()
+    corrupt(lines)
+    broken = replace(document, filename=document.filename)
+    text = "\n".join(lines)
+    object.__setattr__(broken, "text", lambda: text)
+    before = service.chain.head()
+    with pytest.raises(ParseError) as error:
+        import_document(service, broken)
+    assert (error.value.line, words in error.value.problem) == (line, True), error.value
+    assert service.chain.head() == before
+
+
+def test_a_changed_text_of_an_imported_document_is_refused(service: Ledger) -> None:
+    document = registry()[PEEL]
+    import_document(service, document)
+    changed = replace(document)
+    object.__setattr__(changed, "text", lambda: document.text() + "\nextra")
+    with pytest.raises(DomainError, match="another text"):
+        import_document(service, changed)
