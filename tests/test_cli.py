@@ -258,3 +258,19 @@ def test_malformed_writes_never_trace_and_never_write(fuzz_store: str, args: lis
     if code != 0:
         assert events_digest(fuzz_store) == before, (args, out)
         assert out.strip().count("\n") == 0 or out.lstrip().startswith(("Usage", "Error")), out
+
+
+def test_import_then_reconcile_through_the_cli(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/seeds.db"
+    code, out = run(store, "import")
+    assert code == 0 and "already imported" not in out, out
+    code, out = run(store, "import")
+    assert code == 0 and out.count("already imported") == 3, out
+    code, out = run(store, "reconcile --format json")
+    checks = json.loads(out)
+    assert code == 1 and {c["check"] for c in checks if c["differs"]} == {
+        "total-financing", "grants-table"}
+    code, out = run(store, ["plan", "show", "kpa-business-plan-2011-12", "--format", "json"])
+    deliverables = json.loads(out)["deliverables"]
+    assert code == 0 and len(deliverables) == 45
+    assert all(d["lead"] and d["deadline"] and d["source"]["location"] for d in deliverables)

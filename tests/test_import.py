@@ -66,7 +66,8 @@ def test_peel_2016_grades() -> None:
 
 def test_import_is_idempotent_and_counts(service: Ledger) -> None:
     first = [import_document(service, d) for d in documents()]
-    assert [(i.document, i.added) for i in first] == [(KPA, 1 + 1 + 59), (PEEL, 2 + 1 + 5)]
+    assert [(i.document, i.added) for i in first] == [
+        (KPA, 1 + 1 + 59), ("001_5185d9c126115a94", 1 + 1 + 53), (PEEL, 2 + 1 + 5)]
     head = service.chain.head()
     again = [import_document(service, d) for d in documents()]
     assert all(i.already and i.added == 0 for i in again)
@@ -108,3 +109,50 @@ def test_a_changed_text_of_an_imported_document_is_refused(service: Ledger) -> N
     object.__setattr__(changed, "text", lambda: document.text() + "\nextra")
     with pytest.raises(DomainError, match="another text"):
         import_document(service, changed)
+
+
+PCC = "001_5185d9c126115a94"
+
+
+def test_pcc_plan_budget_savings_precept_and_grants() -> None:
+    document = registry()[PCC]
+    result = document.parse(document.text())
+    facts = result.facts
+    lines = {f.fields["line"]: f.fields for f in facts if f.type == "BudgetLineSet"}
+    spending = [k for k, v in lines.items() if v["category"] == "expenditure"]
+    financing = [k for k, v in lines.items() if v["category"] == "financing"]
+    assert (len(spending), len(financing)) == (9, 4)  # lines 522-528, 530-531; 534-537
+    assert lines["police-officer-pay"]["amount"] == "178500000.0"
+    assert lines["council-tax-precept"]["amount"] == "79600000.0"
+    savings = [(f.fields["financial_year"], f.fields["amount"]) for f in facts
+               if f.type == "SavingsRequirementSet"]
+    assert savings == [("2013-14", "8600000.0"), ("2014-15", "11900000.0"),
+                       ("2015-16", "18100000.0"), ("2016-17", "14600000.0")]
+    assert [f.fields["band_d"] for f in facts if f.type == "PreceptProposed"] == ["141.47"]
+    grants = [f for f in facts if f.type == "GrantAwarded"]
+    assert len(grants) == 26  # 27 organisations listed; Crimestoppers Trust has no amount
+    assert sum(int(g.fields["amount"]) for g in grants) == 1_765_068
+    by_name = {g.fields["recipient"]: g.fields for g in grants}
+    assert by_name["Maidstone"]["amount"] == "40387"
+    assert by_name["Maidstone"]["conditions"] == "provisional"
+    assert by_name["Kent Drug and Alcohol Action Team"]["amount"] == "328132"
+    assert by_name["Kent Criminal Justice Board"]["source"]["location"] == "line 677"
+    assert len(result.findings) == 3
+
+
+def test_reconciliation_reports_every_stated_total(service: Ledger) -> None:
+    from ledger.reconcile import reconcile
+
+    for document in documents():
+        import_document(service, document)
+    checks = {c.check: (c.stated, c.computed, c.difference, c.source)
+              for c in reconcile(service)}
+    assert checks == {
+        "gross-police-service-spend": ("313.4", "313.4", "0.0", "line 529"),
+        "gross-police-community-safety-spending": ("316.7", "316.7", "0.0", "line 532"),
+        "total-financing": ("316.7", "316.8", "0.1", "line 538"),
+        "annual-budget-in-text": ("316.7", "316.7", "0.0", "line 519"),
+        "savings-2013-17": ("53.2", "53.2", "0.0", "line 582"),
+        "grants-table": ("1765069", "1765068", "-1", "line 678"),
+        "grants-in-budget": ("1.8", "1.8", "0.0", "line 531"),
+    }

@@ -23,7 +23,7 @@ from conftest import pg_connect
 from test_events import record_sample
 
 K = 17  # the position the probes aim at
-LAST = 66  # the sample history with its correction
+LAST = 67  # the sample history with its correction
 
 
 class RawStore:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .cli import _Context, cli
+from .cli import EXIT_CHECK_FAILED, Failure, _Context, cli
+from .output import emit, format_option
 
 
 @cli.command("import")
@@ -22,3 +23,19 @@ def import_documents(obj: _Context, document: str) -> None:
         click.echo(f"{doc.key} ({doc.title}): {state}")
         for finding in done.findings:
             click.echo(f"  finding: {finding}")
+
+
+@cli.command()
+@format_option()
+@click.pass_obj
+def reconcile(obj: _Context, fmt: str) -> None:
+    """Every total the imported documents state, against the sum of the lines it names:
+    stated, computed, difference, source line. Exits 1 when any differs."""
+    from ..reconcile import as_dicts
+    from ..reconcile import reconcile as run_checks
+
+    checks = run_checks(obj.ledger(create=False))
+    emit(as_dicts(checks), fmt, columns=["document", "check", "unit", "stated", "computed",
+                                         "difference", "source"])
+    if any(c.differs for c in checks):
+        raise Failure(EXIT_CHECK_FAILED, "")

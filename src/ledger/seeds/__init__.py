@@ -81,13 +81,16 @@ def clean(text: str) -> str:
 
 
 def registry() -> dict[str, Document]:
-    from . import kpa_business_plan, peel_2016
+    from . import kpa_business_plan, pcc_plan_2013, peel_2016
 
     documents = [
         Document(kpa_business_plan.DOCUMENT, f"{kpa_business_plan.DOCUMENT}.txt",
                  "Kent Police Authority Business Plan March 2011 - May 2012",
                  kpa_business_plan.parse, kpa_business_plan.ISSUED, kpa_business_plan.BY,
                  kpa_business_plan.BODIES),
+        Document(pcc_plan_2013.DOCUMENT, f"{pcc_plan_2013.DOCUMENT}.txt",
+                 "Kent Police and Crime Plan 2013-17", pcc_plan_2013.parse,
+                 pcc_plan_2013.ISSUED, pcc_plan_2013.BY, pcc_plan_2013.BODIES),
         Document(peel_2016.DOCUMENT, f"{peel_2016.DOCUMENT}.txt",
                  "HMIC PEEL 2016: Efficiency, Kent", peel_2016.parse, peel_2016.ISSUED,
                  peel_2016.BY, peel_2016.BODIES),
