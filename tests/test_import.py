@@ -67,7 +67,8 @@ def test_peel_2016_grades() -> None:
 def test_import_is_idempotent_and_counts(service: Ledger) -> None:
     first = [import_document(service, d) for d in documents()]
     assert [(i.document, i.added) for i in first] == [
-        (KPA, 1 + 1 + 59), ("001_5185d9c126115a94", 1 + 1 + 53), (PEEL, 2 + 1 + 5)]
+        (KPA, 1 + 1 + 59), ("001_5185d9c126115a94", 1 + 1 + 53),
+        ("002_1069deafa1a3e593", 3 + 1 + 78), (PEEL, 1 + 1 + 5)]  # hmic is there already
     head = service.chain.head()
     again = [import_document(service, d) for d in documents()]
     assert all(i.already and i.added == 0 for i in again)
@@ -156,3 +157,28 @@ def test_reconciliation_reports_every_stated_total(service: Ledger) -> None:
         "grants-table": ("1765069", "1765068", "-1", "line 678"),
         "grants-in-budget": ("1.8", "1.8", "0.0", "line 531"),
     }
+
+
+LEICS = "002_1069deafa1a3e593"
+
+
+def test_leicestershire_points_actions_links_and_the_comment() -> None:
+    facts = parsed(LEICS)
+    points = {f.fields["point"]: f.fields for f in facts if f.type == "AreaForImprovementRaised"}
+    assert sorted(p for p in points if p.isdigit()) == sorted(str(n) for n in range(1, 28))
+    assert "overarching" in points
+    assert [p for p, f in points.items() if not f.get("is_area_for_improvement", True)] == ["10"]
+    assert points["1"]["paragraph"] == "Para 16" and points["3"]["paragraph"] == "Para 17"
+    assert points["3"]["refers_to"] == ["1", "2"]
+    for point, target in (("12", "11"), ("14", "11"), ("19", "18"), ("21", "22"),
+                          ("24", "23"), ("25", "22")):
+        assert target in points[point]["refers_to"], point
+    actions = [f.fields for f in facts if f.type == "ImprovementActionPlanned"]
+    by_point = Counter(a["point"] for a in actions)
+    assert (by_point["1"], by_point["3"], by_point["10"], by_point["23"]) == (2, 0, 0, 5)
+    first = next(a for a in actions if a["action"] == "1.short.i")
+    assert (first["owner"], first["due"], first["due_on"]) == (
+        "Mr Render / Performance Panel", "31 March 2010", "2010-03-31")
+    assert all(a["owner"] == "Treasurer" for a in actions if a["action"].startswith("23.short"))
+    reported = next(f for f in facts if f.type == "InspectionReported")
+    assert reported.fields["published_on"] == "2010-01-15"

@@ -81,7 +81,7 @@ def clean(text: str) -> str:
 
 
 def registry() -> dict[str, Document]:
-    from . import kpa_business_plan, pcc_plan_2013, peel_2016
+    from . import kpa_business_plan, leicestershire_2010, pcc_plan_2013, peel_2016
 
     documents = [
         Document(kpa_business_plan.DOCUMENT, f"{kpa_business_plan.DOCUMENT}.txt",
@@ -91,6 +91,10 @@ def registry() -> dict[str, Document]:
         Document(pcc_plan_2013.DOCUMENT, f"{pcc_plan_2013.DOCUMENT}.txt",
                  "Kent Police and Crime Plan 2013-17", pcc_plan_2013.parse,
                  pcc_plan_2013.ISSUED, pcc_plan_2013.BY, pcc_plan_2013.BODIES),
+        Document(leicestershire_2010.DOCUMENT, f"{leicestershire_2010.DOCUMENT}.txt",
+                 "Leicestershire Police Authority improvement plan, January 2010",
+                 leicestershire_2010.parse, leicestershire_2010.ISSUED,
+                 leicestershire_2010.BY, leicestershire_2010.BODIES),
         Document(peel_2016.DOCUMENT, f"{peel_2016.DOCUMENT}.txt",
                  "HMIC PEEL 2016: Efficiency, Kent", peel_2016.parse, peel_2016.ISSUED,
                  peel_2016.BY, peel_2016.BODIES),
