@@ -67,8 +67,9 @@ def test_peel_2016_grades() -> None:
 def test_import_is_idempotent_and_counts(service: Ledger) -> None:
     first = [import_document(service, d) for d in documents()]
     assert [(i.document, i.added) for i in first] == [
-        (KPA, 1 + 1 + 59), ("001_5185d9c126115a94", 1 + 1 + 53),
-        ("002_1069deafa1a3e593", 3 + 1 + 78), (PEEL, 1 + 1 + 5)]  # hmic is there already
+        (KPA, 1 + 1 + 59), ("001_5185d9c126115a94", 1 + 1 + 144),
+        ("002_1069deafa1a3e593", 3 + 1 + 78), ("003_1f776202261b823d", 1 + 1 + 3),
+        (PEEL, 1 + 1 + 5)]  # hmic, kent-pcc are there already when they come
     head = service.chain.head()
     again = [import_document(service, d) for d in documents()]
     assert all(i.already and i.added == 0 for i in again)
@@ -138,7 +139,7 @@ def test_pcc_plan_budget_savings_precept_and_grants() -> None:
     assert by_name["Maidstone"]["conditions"] == "provisional"
     assert by_name["Kent Drug and Alcohol Action Team"]["amount"] == "328132"
     assert by_name["Kent Criminal Justice Board"]["source"]["location"] == "line 677"
-    assert len(result.findings) == 3
+    assert len(result.findings) == 3  # two grants with no purpose, one with no amount
 
 
 def test_reconciliation_reports_every_stated_total(service: Ledger) -> None:
@@ -182,3 +183,31 @@ def test_leicestershire_points_actions_links_and_the_comment() -> None:
     assert all(a["owner"] == "Treasurer" for a in actions if a["action"].startswith("23.short"))
     reported = next(f for f in facts if f.type == "InspectionReported")
     assert reported.fields["published_on"] == "2010-01-15"
+
+
+def test_pcc_plan_promises_priorities_objectives_and_ambitions() -> None:
+    facts = parsed(PCC)
+    items = [f.fields for f in facts if f.type == "PlanItemAdded"]
+    kinds = Counter(i["item_kind"] for i in items if i["parent"] is None)
+    assert (kinds["promise"], kinds["priority"], kinds["objective"]) == (10, 6, 3)
+    under = Counter(i["parent"] for i in items if i["parent"])
+    assert (under["priority-1"], under["priority-2"], under["partnership-1"],
+            under["partnership-2"], under["partnership-3"]) == (9, 10, 9, 7, 5)
+    ambitions = [(f.fields["title"], f.fields["value"]) for f in facts if f.type == "TargetSet"]
+    assert ambitions == [("Reduce the level of victim-based crime by", "8"),
+                         ("Proportion of crimes resolved", "37"),
+                         ("Public Satisfaction with Kent Police", "80"),
+                         ("Overall satisfaction level of victims of crime with the service", "90"),
+                         ("Overall satisfaction of those who report ASB", "85")]
+    assert all(f.fields["measure"].endswith("baseline: Figures Available After April 1st 2013")
+               for f in facts if f.type == "TargetSet")
+
+
+def test_panel_report_2016_cites_its_figures() -> None:
+    facts = parsed("003_1f776202261b823d")
+    report = next(f for f in facts if f.type == "PanelReportReceived")
+    assert report.fields["summary"].startswith("That the Panel supports the updated Police")
+    for figure in ("£146,000 (para 3", "24 (para 7", "£258m (para 8", "£5m (para 8",
+                   "£1m (para 8", "3260 (para 9", "300 (para 9"):
+        assert figure in report.fields["summary"]
+    assert report.fields["effective_at"] == "2016-09-08"

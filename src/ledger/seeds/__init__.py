@@ -81,7 +81,13 @@ def clean(text: str) -> str:
 
 
 def registry() -> dict[str, Document]:
-    from . import kpa_business_plan, leicestershire_2010, pcc_plan_2013, peel_2016
+    from . import (
+        kpa_business_plan,
+        leicestershire_2010,
+        panel_report_2016,
+        pcc_plan_2013,
+        peel_2016,
+    )
 
     documents = [
         Document(kpa_business_plan.DOCUMENT, f"{kpa_business_plan.DOCUMENT}.txt",
@@ -95,6 +101,10 @@ def registry() -> dict[str, Document]:
                  "Leicestershire Police Authority improvement plan, January 2010",
                  leicestershire_2010.parse, leicestershire_2010.ISSUED,
                  leicestershire_2010.BY, leicestershire_2010.BODIES),
+        Document(panel_report_2016.DOCUMENT, f"{panel_report_2016.DOCUMENT}.txt",
+                 "Kent and Medway Police and Crime Panel report, 8 September 2016",
+                 panel_report_2016.parse, panel_report_2016.ISSUED, panel_report_2016.BY,
+                 panel_report_2016.BODIES),
         Document(peel_2016.DOCUMENT, f"{peel_2016.DOCUMENT}.txt",
                  "HMIC PEEL 2016: Efficiency, Kent", peel_2016.parse, peel_2016.ISSUED,
                  peel_2016.BY, peel_2016.BODIES),

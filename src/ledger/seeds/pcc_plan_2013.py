@@ -3,8 +3,10 @@
 Read here: the plan itself, the 2013/14 budget by subject area and its financing (stated in £m
 to one decimal), the band D precept, the four-year savings profile and the table of crime and
 disorder grants with its stated total. Every stated total becomes a TotalStated fact naming
-the lines it claims to sum, for `ledger reconcile`. Not read yet: the promises, priorities,
-partnership objectives and strategic ambitions (prose lists in the first half).
+the lines it claims to sum, for `ledger reconcile`. Also its promises, strategic priorities,
+partnership objectives, the objectives listed under each, and the strategic performance
+ambitions as targets: their March 2013 baseline cell is wrapped over five rows ("Figures /
+Available / After / April 1st / 2013") and is kept as stated; no baseline figure is invented.
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ def parse(text: str) -> Parsed:
                          Decimal(four_years.group(1)), stated_savings, savings,
                          unit="GBP million", precision=Decimal("0.1")))
 
+    facts += _items_and_ambitions(lines, findings)
     grants_facts, grant_refs, grants_total = _grants(lines, findings)
     facts += grants_facts
     totals.append(grants_total)
@@ -186,3 +189,79 @@ def _grants(lines: list[str], findings: list[str]) -> tuple[list[Fact], list[str
                           amount=money.group(1).replace(",", ""), purpose=purpose,
                           conditions=conditions, funding_body=PCC, plan=PLAN))
     raise ParseError(DOCUMENT, len(lines), "the grants table has no TOTAL row")
+
+
+def _dash_list(lines: list[str], after: int) -> list[tuple[int, str]]:
+    """The '- ' items following line ``after``; stray fragments between items are skipped,
+    a line of prose ends the list."""
+    items: list[tuple[int, str]] = []
+    for number in range(after + 1, len(lines) + 1):
+        line = lines[number - 1].strip()
+        if line.startswith("- "):
+            items.append((number, clean(line[2:])))
+        elif items and len(line) > 40:
+            break
+    return items
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("’", "'")).strip()
+
+
+def _items_and_ambitions(lines: list[str], findings: list[str]) -> list[Fact]:
+    facts: list[Fact] = []
+
+    def item(number: int, key: str, kind: str, title: str, parent: str | None = None,
+             ordinal: str = "") -> None:
+        facts.append(fact("PlanItemAdded", PLAN, ISSUED, by=BY, document=DOCUMENT,
+                          lines=f"line {number}", item=key, item_kind=kind, parent=parent,
+                          number=ordinal, title=title))
+
+    for n, (number, text) in enumerate(
+        _dash_list(lines, _find(lines, "My Promises to You:")), start=1
+    ):
+        item(number, f"promise-{n}", "promise", text, ordinal=str(n))
+    priorities = _dash_list(lines, _find(lines, "In order to achieve this vision"))
+    for n, (number, text) in enumerate(priorities, start=1):
+        item(number, f"priority-{n}", "priority", text, ordinal=str(n))
+    partnership = _dash_list(lines, _find(lines, "I am also committed to working closely"))
+    for n, (number, text) in enumerate(partnership, start=1):
+        item(number, f"partnership-{n}", "objective", text, ordinal=str(n))
+    # Each priority, then each partnership objective, has a section whose list begins "To
+    # deliver against this priority": the sections follow the order of the two lists (their
+    # headings are reworded, e.g. 'We will deliver "Value for YOUR Money"').
+    owners = [f"priority-{n}" for n in range(1, len(priorities) + 1)] + [
+        f"partnership-{n}" for n in range(1, len(partnership) + 1)]
+    blocks = [n for n, line in enumerate(lines, start=1)
+              if line.strip().startswith("To deliver against this priority")]
+    if len(blocks) != len(owners):
+        raise ParseError(DOCUMENT, blocks[-1] if blocks else 1,
+                         f"{len(blocks)} objective lists for {len(owners)} priorities and "
+                         "partnership objectives")
+    for owner, block in zip(owners, blocks, strict=True):
+        for n, (at, text) in enumerate(_dash_list(lines, block), start=1):
+            item(at, f"{owner}/objective-{n}", "objective", text, parent=owner,
+                 ordinal=str(n))
+    table = _find(lines, "Strategic Performance Measure\t")
+    rows = []
+    for number in range(table + 1, len(lines) + 1):
+        cells = [c.strip() for c in lines[number - 1].split("\t")]
+        if cells == [""]:
+            break
+        if len(cells) != 3:
+            raise ParseError(DOCUMENT, number, f"expected 3 tab-separated cells, found "
+                                               f"{len(cells)}")
+        rows.append((number, cells))
+    baseline = " ".join(cells[1] for _, cells in rows)
+    item(table, "ambitions", "ambition", "Strategic Performance Ambitions 2013-17")
+    for n, (number, (measure, _, ambition)) in enumerate(rows, start=1):
+        figure = re.fullmatch(r"(\d+(?:\.\d+)?)%", ambition)
+        if not figure:
+            raise ParseError(DOCUMENT, number, f"'{ambition}' is not a percentage ambition")
+        facts.append(fact(
+            "TargetSet", f"{PLAN}/ambition-{n}", ISSUED, by=BY, document=DOCUMENT,
+            lines=f"lines {table}-{rows[-1][0]}" if n == 1 else f"line {number}", plan=PLAN,
+            item="ambitions", title=measure, value=figure.group(1), unit="percent",
+            measure=f"March 2017 ambition; March 2013 baseline: {baseline}",
+        ))
+    return facts
