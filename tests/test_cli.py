@@ -265,7 +265,7 @@ def test_import_then_reconcile_through_the_cli(tmp_path: Path) -> None:
     code, out = run(store, "import")
     assert code == 0 and "already imported" not in out, out
     code, out = run(store, "import")
-    assert code == 0 and out.count("already imported") == 5, out
+    assert code == 0 and out.count("already imported") == 6, out
     code, out = run(store, "reconcile --format json")
     checks = json.loads(out)
     assert code == 1 and {c["check"] for c in checks if c["differs"]} == {

@@ -240,7 +240,7 @@ def types() -> None:
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Main job for now: record the sample history in the demo store (once) and verify it.
+    """Record the sample history (every event type) in a demo store, once, and verify it.
 
     Uses events_store/demo.db unless --store says otherwise; an existing store is never
     deleted or overwritten.

@@ -39,3 +39,61 @@ def reconcile(obj: _Context, fmt: str) -> None:
                                          "difference", "source"])
     if any(c.differs for c in checks):
         raise Failure(EXIT_CHECK_FAILED, "")
+
+
+@cli.command("main")
+@click.pass_obj
+def main_job(obj: _Context) -> None:
+    """The main job: import the real documents into the store (created if absent, never
+    overwritten), bring the projections up to date, and print what the ledger now holds: events
+    per document, the transition story, the reconciliation findings, and the verified digest."""
+    from projections.base import Ask
+    from projections.runner import PROJECTIONS, Runner
+
+    from ..audit import take_digest
+    from ..audit import verify as verify_chain
+    from ..importer import documents, import_document
+    from ..reconcile import reconcile as run_checks
+
+    ledger = obj.ledger()
+    click.echo(f"store: {ledger.location.describe()}")
+    click.echo("documents:")
+    for doc in documents():
+        done = import_document(ledger, doc)
+        state = "already imported" if done.already else f"{done.added} events added"
+        click.echo(f"  {doc.key}  {doc.title}: {state}")
+        for finding in done.findings:
+            click.echo(f"    finding: {finding}")
+    runner = Runner(ledger)
+    with runner.reading() as rows:
+        story = PROJECTIONS["transitions"].history(rows, Ask.of())  # type: ignore[attr-defined]
+    runner.close()
+    click.echo("transition story:")
+    for body in story["bodies"]:
+        ended = f" to {body['abolished_on']}" if body.get("abolished_on") else ""
+        click.echo(f"  body {body['key']} ({body['body_type']}) from "
+                   f"{body['established_on']}{ended}")
+    for term in story["office_terms"]:
+        click.echo(f"  term {term['holder']}, {term['office']} of {term['office_body']}, "
+                   f"from {term['from']} (elected {term['elected_on']})")
+    for transfer in story["transfers"]:
+        outcomes: dict[str, int] = {}
+        for c in transfer["commitments"]:
+            outcomes[c["outcome"]] = outcomes.get(c["outcome"], 0) + 1
+        summary = ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items()))
+        click.echo(f"  transfer {transfer['on']}: {transfer['from_body']} -> "
+                   f"{transfer['to_body']} ({transfer['legal_basis']}); "
+                   f"{len(transfer['commitments'])} commitments open: {summary}")
+    click.echo("reconciliation (stated vs computed):")
+    for check in run_checks(ledger):
+        mark = "DIFFERS" if check.differs else "ok"
+        click.echo(f"  {mark:7} {check.what}: stated {check.stated}, computed {check.computed}"
+                   f" ({check.unit}, {check.document} {check.source})")
+    result = verify_chain(ledger)
+    if not result.ok:
+        click.echo(f"verify FAILED {result.problem}")
+        raise Failure(EXIT_CHECK_FAILED, "")
+    kept = take_digest(ledger)
+    click.echo(f"verify OK position {result.head_position} hash {result.head_hash.hex()}")
+    click.echo(f"digest: position {kept['position']} head {kept['head_hash']} taken "
+               f"{kept['taken_at']} (`ledger digest -o FILE` keeps one)")

@@ -82,6 +82,7 @@ def clean(text: str) -> str:
 
 def registry() -> dict[str, Document]:
     from . import (
+        kent_transition_2012,
         kpa_business_plan,
         leicestershire_2010,
         panel_report_2016,
@@ -109,4 +110,11 @@ def registry() -> dict[str, Document]:
                  "HMIC PEEL 2016: Efficiency, Kent", peel_2016.parse, peel_2016.ISSUED,
                  peel_2016.BY, peel_2016.BODIES),
     ]
+    documents.append(
+        Document(kent_transition_2012.DOCUMENT, f"{kent_transition_2012.DOCUMENT}.txt",
+                 "Kent transition of 22 November 2012 (curated)", kent_transition_2012.parse,
+                 kent_transition_2012.ISSUED, kent_transition_2012.BY,
+                 kent_transition_2012.BODIES)
+    )
+    documents.sort(key=lambda d: d.issued)  # the order in which the history happened
     return {d.key: d for d in documents}

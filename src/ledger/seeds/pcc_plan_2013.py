@@ -74,10 +74,11 @@ def parse(text: str) -> Parsed:
         category = "expenditure" if number < financing else "financing"
         if heading in _SUBTOTALS:
             what = "total financing" if category == "financing" else heading.lower()
+            label = "Total financing" if category == "financing" else heading
             sums = list(groups[category])
             if heading == "Gross Police & Community Safety Spending":
                 sums = list(groups["expenditure"])
-            totals.append(_total(_slug(what), f"{heading} 2013/14", millions, number, sums,
+            totals.append(_total(_slug(what), f"{label} 2013/14", millions, number, sums,
                                   unit="GBP million", precision=Decimal("0.1")))
             if heading == "Gross Police Service Spend":
                 groups["police-service"] = list(groups["expenditure"])
