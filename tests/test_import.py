@@ -87,6 +87,16 @@ def test_import_is_idempotent_and_counts(service: Ledger) -> None:
         (KPA, lambda lines: lines.__setitem__(77, lines[77].replace("\t2. ", "\tTwo. ", 1)), 78,
          "deliverable without a number"),
         (PEEL, lambda lines: lines.__setitem__(25, "Superb"), 26, "is not a grade"),
+        ("001_5185d9c126115a94", lambda lines: lines.__setitem__(
+            662, lines[662].replace("\t", " ", 1)), 663, "expected 3 tab-separated cells"),
+        ("001_5185d9c126115a94", lambda lines: lines.__setitem__(
+            536, lines[536].replace("79.6", "79,6")), 537, "is not an amount"),
+        ("002_1069deafa1a3e593", lambda lines: lines.__setitem__(17, lines[17] + "\textra"), 18,
+         "expected 3 tab-separated cells"),
+        ("003_1f776202261b823d", lambda lines: lines.__setitem__(6, "Date: sometime in 2016"), 7,
+         "expected the report date"),
+        ("900_kent_transition_2012", lambda lines: lines.__setitem__(
+            4, lines[4].replace("\t", " ", 1)), 5, "expected 'what"),
     ],
 )
 def test_a_broken_row_adds_nothing_and_names_the_line(
