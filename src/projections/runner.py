@@ -43,16 +43,15 @@ from .models.transitions import TransitionHistory
 
 PAGE = 1_000
 
+PLAN_STATE = PlanState()
+AUDIT_TRAIL = AuditTrail()
+TRANSITIONS = TransitionHistory()
+DECISION_TRAIL = DecisionTrail()
+TARGET_HISTORY = TargetHistory()
+GRANTS = GrantsRegister()
 PROJECTIONS: dict[str, Projection] = {
     p.name: p
-    for p in (
-        PlanState(),
-        AuditTrail(),
-        TransitionHistory(),
-        DecisionTrail(),
-        TargetHistory(),
-        GrantsRegister(),
-    )
+    for p in (PLAN_STATE, AUDIT_TRAIL, TRANSITIONS, DECISION_TRAIL, TARGET_HISTORY, GRANTS)
 }
 
 _tracking_metadata = MetaData()

@@ -268,11 +268,11 @@ def demo(ctx: click.Context) -> None:
         ledger.record(corrections(str(superseded.id)))
         click.echo(f"recorded {len(facts) + 1} events of the sample history")
     from projections.base import Ask
-    from projections.runner import PROJECTIONS, Runner
+    from projections.runner import PROJECTIONS, TRANSITIONS, Runner
 
     runner = Runner(ledger)
     with runner.reading() as rows:
-        story = PROJECTIONS["transitions"].history(rows, Ask.of())  # type: ignore[attr-defined]
+        story = TRANSITIONS.history(rows, Ask.of())
     click.echo(f"projections: {len(PROJECTIONS)} up to date at position "
                f"{min(s.position for s in runner.status())}")
     runner.close()

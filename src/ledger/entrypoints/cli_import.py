@@ -48,7 +48,7 @@ def main_job(obj: _Context) -> None:
     overwritten), bring the projections up to date, and print what the ledger now holds: events
     per document, the transition story, the reconciliation findings, and the verified digest."""
     from projections.base import Ask
-    from projections.runner import PROJECTIONS, Runner
+    from projections.runner import TRANSITIONS, Runner
 
     from ..audit import take_digest
     from ..audit import verify as verify_chain
@@ -66,7 +66,7 @@ def main_job(obj: _Context) -> None:
             click.echo(f"    finding: {finding}")
     runner = Runner(ledger)
     with runner.reading() as rows:
-        story = PROJECTIONS["transitions"].history(rows, Ask.of())  # type: ignore[attr-defined]
+        story = TRANSITIONS.history(rows, Ask.of())
     runner.close()
     click.echo("transition story:")
     for body in story["bodies"]:

@@ -95,11 +95,11 @@ def plan() -> None:
 @click.pass_obj
 def plan_list(obj: _Context, as_of: str | None, known_at: str | None, fmt: str) -> None:
     """Every plan with its status and period."""
-    from projections.runner import PROJECTIONS
+    from projections.runner import PLAN_STATE
 
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
-        plans = PROJECTIONS["plan_state"].plans(rows, ask)  # type: ignore[attr-defined]
+        plans = PLAN_STATE.plans(rows, ask)
     emit(plans, fmt, columns=["key", "title", "status", "period_from", "period_to"])
 
 
@@ -111,11 +111,11 @@ def plan_list(obj: _Context, as_of: str | None, known_at: str | None, fmt: str) 
 def plan_show(obj: _Context, key: str, as_of: str | None, known_at: str | None,
               fmt: str) -> None:
     """One plan: its status, items, deliverables (lead, deadline, status, source) and targets."""
-    from projections.runner import PROJECTIONS
+    from projections.runner import PLAN_STATE
 
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
-        found = PROJECTIONS["plan_state"].plan(rows, key, ask)  # type: ignore[attr-defined]
+        found = PLAN_STATE.plan(rows, key, ask)
     if found is None:
         raise Failure(EXIT_BAD_INPUT, f"key: no plan '{key}' as of that date")
     emit(found, fmt, records=found["deliverables"],
@@ -131,11 +131,11 @@ def plan_show(obj: _Context, key: str, as_of: str | None, known_at: str | None,
 def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str | None,
           fmt: str) -> None:
     """The audit trail of one entity: every change, who, when, why, from what."""
-    from projections.runner import PROJECTIONS
+    from projections.runner import AUDIT_TRAIL
 
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
-        trail = PROJECTIONS["audit_trail"].trail(rows, kind, key, ask)  # type: ignore[attr-defined]
+        trail = AUDIT_TRAIL.trail(rows, kind, key, ask)
     emit(trail, fmt, columns=["position", "effective_at", "event_type", "field", "before",
                               "after", "actor", "role", "reason", "corrected_by"])
 
@@ -153,11 +153,11 @@ def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str |
 def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
               **filters: Any) -> None:
     """The decision trail: Records of Decision with sign-offs, interests and publication."""
-    from projections.runner import PROJECTIONS
+    from projections.runner import DECISION_TRAIL
 
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
-        found = PROJECTIONS["decision_trail"].decisions(rows, ask, **filters)  # type: ignore[attr-defined]
+        found = DECISION_TRAIL.decisions(rows, ask, **filters)
     emit(found, fmt, columns=["reference", "decided_on", "body", "title", "office_holders",
                               "published_on"])
 
@@ -168,11 +168,11 @@ def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
 @click.pass_obj
 def transitions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str) -> None:
     """Bodies, office terms, transfers, and what became of each open commitment."""
-    from projections.runner import PROJECTIONS
+    from projections.runner import TRANSITIONS
 
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
-        found = PROJECTIONS["transitions"].history(rows, ask)  # type: ignore[attr-defined]
+        found = TRANSITIONS.history(rows, ask)
     records = [
         {"transfer": t["key"], "on": t["on"], "from_body": t["from_body"],
          "to_body": t["to_body"], **c}
@@ -192,16 +192,16 @@ def transitions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str
 def targets(obj: _Context, key: str | None, as_of: str | None, known_at: str | None,
             fmt: str) -> None:
     """Target history: set, baseline, revised (with justification) and measured values."""
-    from projections.runner import PROJECTIONS
+    from projections.runner import TARGET_HISTORY
 
     ask = _ask(as_of, known_at)
-    view = PROJECTIONS["target_history"]
     with _reading(obj) as rows:
-        found = [view.target(rows, key, ask)] if key else view.targets(rows, ask)  # type: ignore[attr-defined]
-    if key and found[0] is None:
+        one = TARGET_HISTORY.target(rows, key, ask) if key else None
+        found = [one] if one is not None else TARGET_HISTORY.targets(rows, ask)
+    if key and one is None:
         raise Failure(EXIT_BAD_INPUT, f"key: no target '{key}' as of that date")
     records = [{"target": t["key"], **s} for t in found for s in t["series"]]
-    emit(found if not key else found[0], fmt, records=records,
+    emit(one if one is not None else found, fmt, records=records,
          columns=["target", "effective_at", "step", "value", "old_value", "justification"])
 
 
@@ -215,11 +215,11 @@ def targets(obj: _Context, key: str | None, as_of: str | None, known_at: str | N
 def grants(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
            **filters: Any) -> None:
     """Grants register: awards, variations, payments, withdrawals and totals."""
-    from projections.runner import PROJECTIONS
+    from projections.runner import GRANTS
 
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
-        found = PROJECTIONS["grants"].register(rows, ask, **filters)  # type: ignore[attr-defined]
+        found = GRANTS.register(rows, ask, **filters)
     emit(found, fmt, records=found["grants"],
          columns=["key", "recipient", "funding_body", "financial_year", "amount", "paid",
                   "status"])
