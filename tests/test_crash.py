@@ -61,11 +61,12 @@ def test_sigkill_mid_batch_leaves_the_batch_whole_or_absent(
     time.sleep(0.15)
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
+    finished = child.returncode == 0  # a very fast machine may finish first: then all is there
 
     with Ledger(store_url) as ledger:
         after = ledger.chain.event_count()
-        assert after in (before, before + size)
+        assert child.returncode in (0, -signal.SIGKILL)
+        assert after == before + size if finished else after in (before, before + size)
         result = verify(ledger)
         assert result.ok and result.head_position == after
         ledger.record([grant("after-the-crash")])
