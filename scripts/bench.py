@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -58,17 +56,10 @@ def generate(url: str, events: int) -> float:
 
 
 def raw_insert_rate(events: int, size: int) -> float:
-    rows = [(uuid.uuid4().hex, 1, "GrantAwarded", os.urandom(size)) for _ in range(events)]
+    from bench_append import raw_sqlite  # the same baseline as the append benchmark
+
     with tempfile.TemporaryDirectory() as folder:
-        conn = sqlite3.connect(Path(folder) / "raw.db", isolation_level=None)
-        conn.execute("CREATE TABLE raw (a TEXT, b INTEGER, c TEXT, d BLOB, PRIMARY KEY (a, b))")
-        started = time.perf_counter()
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO raw VALUES (?,?,?,?)", rows)
-        conn.execute("COMMIT")
-        rate = events / (time.perf_counter() - started)
-        conn.close()
-    return rate
+        return raw_sqlite(Path(folder) / "raw.db", events, size)
 
 
 CHILD = r"""

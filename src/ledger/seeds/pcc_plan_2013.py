@@ -12,6 +12,7 @@ Available / After / April 1st / 2013") and is kept as stated; no baseline figure
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 
 from ..services import Fact
@@ -151,14 +152,7 @@ def _grants(lines: list[str], findings: list[str]) -> tuple[list[Fact], list[str
     facts: list[Fact] = []
     refs: list[str] = []
     group_purpose: str | None = None
-    for number in range(header + 1, len(lines) + 1):
-        cells = [c.strip() for c in lines[number - 1].split("\t")]
-        if cells == [""]:
-            break
-        if len(cells) != 3:
-            raise ParseError(DOCUMENT, number, f"expected 3 tab-separated cells, found "
-                                               f"{len(cells)}")
-        organisation, amount, purpose = cells
+    for number, (organisation, amount, purpose) in _rows(lines, header):
         if organisation.upper().startswith("TOTAL"):
             money = _MONEY.match(amount)
             if not money:
@@ -190,6 +184,18 @@ def _grants(lines: list[str], findings: list[str]) -> tuple[list[Fact], list[str
                           amount=money.group(1).replace(",", ""), purpose=purpose,
                           conditions=conditions, funding_body=PCC, plan=PLAN))
     raise ParseError(DOCUMENT, len(lines), "the grants table has no TOTAL row")
+
+
+def _rows(lines: list[str], header: int) -> Iterator[tuple[int, list[str]]]:
+    """The three-cell rows of the table under ``header``, up to the first blank line."""
+    for number in range(header + 1, len(lines) + 1):
+        cells = [c.strip() for c in lines[number - 1].split("\t")]
+        if cells == [""]:
+            return
+        if len(cells) != 3:
+            raise ParseError(DOCUMENT, number, f"expected 3 tab-separated cells, found "
+                                               f"{len(cells)}")
+        yield number, cells
 
 
 def _dash_list(lines: list[str], after: int) -> list[tuple[int, str]]:
@@ -244,15 +250,7 @@ def _items_and_ambitions(lines: list[str], findings: list[str]) -> list[Fact]:
             item(at, f"{owner}/objective-{n}", "objective", text, parent=owner,
                  ordinal=str(n))
     table = _find(lines, "Strategic Performance Measure\t")
-    rows = []
-    for number in range(table + 1, len(lines) + 1):
-        cells = [c.strip() for c in lines[number - 1].split("\t")]
-        if cells == [""]:
-            break
-        if len(cells) != 3:
-            raise ParseError(DOCUMENT, number, f"expected 3 tab-separated cells, found "
-                                               f"{len(cells)}")
-        rows.append((number, cells))
+    rows = list(_rows(lines, table))
     baseline = " ".join(cells[1] for _, cells in rows)
     item(table, "ambitions", "ambition", "Strategic Performance Ambitions 2013-17")
     for n, (number, (measure, _, ambition)) in enumerate(rows, start=1):
