@@ -57,9 +57,9 @@ def allowed_roles(event_type: str) -> frozenset[Role]:
 
 def check(batch: _Batch, acting: str, event: Event, any_actor: Callable[[], bool]) -> None:
     """Raises NotPermitted unless ``acting`` may record ``event`` as it is enveloped."""
-    from .domain import aggregate_id, fold
+    from .domain import aggregate_id
 
-    actor = fold(Actor, batch.history(aggregate_id("actor", acting)))
+    actor = batch.state(Actor, aggregate_id("actor", acting))
     if actor is None:
         registers_itself = (
             event.type == "ActorRegistered"

@@ -7,6 +7,7 @@ batch in one transaction, or nothing at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ from .domain import (
     event_type,
     fold,
 )
-from .domain.base import check_correction, domain_error_from
+from .domain.base import A, check_correction, domain_error_from
 
 REFERENCES: Mapping[str, str] = {
     "body": "body",
@@ -52,6 +53,11 @@ REFERENCES: Mapping[str, str] = {
     "to_plan": "plan",
 }
 """Fields that name another entity, by the same name everywhere: each must already exist."""
+
+
+@functools.cache
+def _references_of(cls: type[Event]) -> tuple[tuple[str, str], ...]:
+    return tuple((f, kind) for f, kind in REFERENCES.items() if f in cls.model_fields)
 
 
 class ConflictError(Exception):
@@ -178,11 +184,29 @@ class _Batch:
         self.now = now
         self.acting = acting
         self.histories: dict[UUID, list[Event]] = {}
+        self.states: dict[UUID, Aggregate | None] = {}
+        """Each entity's state, folded once and then evolved event by event as facts join."""
 
     def history(self, originator_id: UUID) -> list[Event]:
         if originator_id not in self.histories:
             self.histories[originator_id] = self.ledger._load(originator_id)
         return self.histories[originator_id]
+
+    def state(self, cls: type[A], originator_id: UUID) -> A | None:
+        if originator_id not in self.states:
+            self.states[originator_id] = fold(cls, self.history(originator_id))
+        return self.states[originator_id]  # type: ignore[return-value]
+
+    def _append(self, cls: type[Aggregate], event: Event) -> None:
+        history = self.history(event.originator_id)
+        current = self.state(cls, event.originator_id)
+        history.append(event)
+        if event.corrects is not None:  # a correction rewrites how history reads: fold again
+            self.states[event.originator_id] = fold(cls, history)
+        elif event.creates:
+            self.states[event.originator_id] = cls.create(event)
+        elif current is not None:
+            self.states[event.originator_id] = current.evolve(event)
 
     def add(self, fact: Fact) -> Event:
         cls = event_type(fact.type)
@@ -208,7 +232,7 @@ class _Batch:
             )
         except ValidationError as exc:
             raise domain_error_from(exc) from None
-        state = fold(aggregate, history)
+        state = self.state(aggregate, originator_id)
         if cls.creates:
             if history and event.corrects is None:
                 raise DomainError("key", f"{aggregate.kind} '{fact.key}' already exists")
@@ -222,14 +246,13 @@ class _Batch:
         if state is not None and event.corrects is None:
             state.check(event)
         self._check_references(event, aggregate, fact.key)
-        history.append(event)
+        self._append(aggregate, event)
         return event
 
     def _check_references(self, event: Event, aggregate: type[Aggregate], key: str) -> None:
-        for field, kind in REFERENCES.items():
-            ref = getattr(event, field, None)
+        for field, kind in _references_of(type(event)):
+            ref = getattr(event, field)
             if ref is None or (kind == aggregate.kind and ref == key and event.creates):
                 continue
-            ref_cls = aggregate_kind(kind)
-            if fold(ref_cls, self.history(aggregate_id(kind, ref))) is None:
+            if self.state(aggregate_kind(kind), aggregate_id(kind, ref)) is None:
                 raise DomainError(field, f"no {kind} '{ref}' in the ledger")
