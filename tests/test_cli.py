@@ -274,3 +274,16 @@ def test_import_then_reconcile_through_the_cli(tmp_path: Path) -> None:
     deliverables = json.loads(out)["deliverables"]
     assert code == 0 and len(deliverables) == 45
     assert all(d["lead"] and d["deadline"] and d["source"]["location"] for d in deliverables)
+
+
+def test_projections_rebuild_then_status_at_the_head(store: str) -> None:
+    run(store, "decision record d1 --title T --originator O --executive-summary S --decision D "
+               "--as officer1 --effective-at 2013-05-01 --source-document r")
+    code, out = run(store, "projections rebuild")
+    assert code == 0 and out.startswith("rebuilt all projections"), out
+    code, out = run(store, "projections status --format json")
+    status = json.loads(out)
+    assert code == 0 and len(status) == 6
+    assert all(s["behind"] == 0 and s["position"] == s["head"] > 0 for s in status)
+    code, out = run(store, "projections rebuild nosuch")
+    assert code == 2 and out.startswith("error: name: no projection 'nosuch'"), out
