@@ -18,11 +18,12 @@ Queries are written once, against ``Rows``; ``SqlRows`` answers from the databas
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
@@ -55,13 +56,17 @@ def moment(value: date | datetime | str | None, *, end_of_day: bool = True) -> s
         return END_OF_TIME
     if isinstance(value, str):
         value = _parse(value)
+    return _moment(value, end_of_day)
+
+
+@functools.lru_cache(maxsize=4_096, typed=True)
+def _moment(value: date | datetime, end_of_day: bool) -> str:
+    """Cached: a rebuild stamps a million events with a few thousand distinct times."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return datetime.combine(value, time.max if end_of_day else time.min).strftime(
-        "%Y-%m-%d %H:%M:%S.%f"
-    )
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return f"{value.isoformat()} {'23:59:59.999999' if end_of_day else '00:00:00.000000'}"
 
 
 def iso(value: str, *, date_if_midnight: bool = False) -> str:
@@ -79,8 +84,25 @@ def _parse(text: str) -> date | datetime:
         raise ValueError(f"'{text}' is not an ISO 8601 date or timestamp") from None
 
 
-def stamp(event: Event) -> tuple[str, str]:
-    return moment(event.effective_at, end_of_day=False), moment(event.recorded_at)
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """An event at its log position, with the id and the two times every row carries."""
+
+    position: int
+    event: Event
+    event_id: str
+    effective_at: str
+    recorded_at: str
+
+    @classmethod
+    def of(cls, position: int, event: Event) -> Stamped:
+        return cls(
+            position,
+            event,
+            str(event.id),
+            moment(event.effective_at, end_of_day=False),
+            moment(event.recorded_at),
+        )
 
 
 def jsonable(value: Any) -> Any:
@@ -98,7 +120,14 @@ def jsonable(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
+    if type(value) is str:  # most values: skip the encoder's set-up
+        return _encode_str(value)
     return json.dumps(jsonable(value), sort_keys=True, ensure_ascii=False)
+
+
+_encode_str: Any = getattr(json.encoder, "c_encode_basestring", None) or (
+    json.encoder.py_encode_basestring
+)
 
 
 def standard_columns() -> list[Column[Any]]:
@@ -149,6 +178,29 @@ class Ask:
         return cls(moment(as_of), moment(known_at))
 
 
+@dataclass(frozen=True)
+class Scan:
+    """A filtered, ordered and limited read of visible rows, answered in SQL where it can be:
+    ``between`` bounds a column (either end open), ``contains`` finds text in a column that
+    holds casefolded text."""
+
+    where: dict[str, Any] = field(default_factory=dict)
+    between: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    contains: dict[str, str] = field(default_factory=dict)
+    order_by: tuple[str, ...] = ("position", "seq")
+    limit: int | None = None
+    offset: int = 0
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        return (
+            _matches(row, self.where)
+            and all((lo is None or row[name] >= lo) and (hi is None or row[name] <= hi)
+                    for name, (lo, hi) in self.between.items())
+            and all(needle.casefold() in (row[name] or "")
+                    for name, needle in self.contains.items())
+        )
+
+
 class Rows(Protocol):
     """Where a projection's rows live; queries and lookups go through this and nothing else."""
 
@@ -161,7 +213,9 @@ class Rows(Protocol):
         *, with_retracted: bool = False,
     ) -> list[dict[str, Any]]: ...
 
-    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None: ...
+    def page(self, table: Table, ask: Ask, scan: Scan) -> list[dict[str, Any]]: ...
+
+    def last_state(self, table: Table, entity_id: str) -> EntityState | None: ...
 
     def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None: ...
 
@@ -186,7 +240,7 @@ class SqlRows:
         )
         cursor = self.conn.connection.cursor()
         try:
-            cursor.executemany(sql, [tuple(row.get(n) for n in names) for row in rows])
+            cursor.executemany(sql, [tuple(map(row.get, names)) for row in rows])
         finally:
             cursor.close()
 
@@ -202,31 +256,32 @@ class SqlRows:
         self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
         *, with_retracted: bool = False,
     ) -> list[dict[str, Any]]:
-        retracted = (
-            [] if with_retracted
-            else [or_(table.c.retracted_at.is_(None), table.c.retracted_at > ask.known_at)]
+        query = select(table).where(
+            *_visibility(table, ask, with_retracted), *_conditions(table, where or {})
         )
-        query = (
-            select(table)
-            .where(
-                table.c.effective_at <= ask.as_of,
-                table.c.recorded_at <= ask.known_at,
-                *retracted,
-                *_conditions(table, where or {}),
-            )
-            .order_by(table.c.position, table.c.seq)
-        )
+        query = query.order_by(table.c.position, table.c.seq)
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
-    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None:
-        query = (
-            select(table)
-            .where(*_conditions(table, where))
-            .order_by(table.c.position.desc(), table.c.seq.desc())
-            .limit(1)
+    def page(self, table: Table, ask: Ask, scan: Scan) -> list[dict[str, Any]]:
+        query = select(table).where(
+            *_visibility(table, ask, False),
+            *_conditions(table, scan.where),
+            *[table.c[name] >= lo for name, (lo, _) in scan.between.items() if lo is not None],
+            *[table.c[name] <= hi for name, (_, hi) in scan.between.items() if hi is not None],
+            *[table.c[name].contains(needle.casefold(), autoescape=True)
+              for name, needle in scan.contains.items()],
         )
-        row = self.conn.execute(query).first()
-        return dict(row._mapping) if row else None
+        query = query.order_by(*(table.c[name] for name in scan.order_by))
+        query = query.limit(scan.limit).offset(scan.offset or None)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    def last_state(self, table: Table, entity_id: str) -> EntityState | None:
+        found = self.conn.execute(
+            select(table.c.kind, table.c.key, table.c.parent, table.c.changes)
+            .where(table.c.entity_id == entity_id)
+            .order_by(table.c.position, table.c.seq)
+        ).all()
+        return _merged([r._mapping for r in found])
 
     def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None:
         found = [
@@ -241,7 +296,7 @@ class SqlRows:
 
 class BufferedSqlRows(SqlRows):
     """SqlRows for a runner's catch-up: inserts are buffered and flushed in one executemany
-    per table, and the lookups ``apply`` makes (an entity's identity, a field's last value)
+    per table, and the lookups ``apply`` makes (an entity's identity and last field values)
     are answered from a bounded cache of entities this runner wrote or read.
 
     Only the runner writes projection tables, so what it wrote is what the table holds. An
@@ -273,15 +328,19 @@ class BufferedSqlRows(SqlRows):
 
     def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         self.pending.setdefault(table, []).extend(rows)
-        if "field" not in table.c:
+        if "changes" not in table.c:
             return
         for row in rows:
-            entity = self._entity(table, row["entity_id"])
+            key = (table.name, row["entity_id"])
+            entity = self.cache.get(key)
             if entity is None:
+                if not row.get(NEW):  # not cached: read back whole when next needed
+                    continue
                 entity = {"kind": row["kind"], "key": row["key"], "parent": row["parent"],
                           "fields": {}}
-                self._remember((table.name, row["entity_id"]), entity)
-            entity["fields"][row["field"]] = row["value"]
+                self._remember(key, entity)
+            changes = row.get(CHANGES)
+            entity["fields"].update(json.loads(row["changes"]) if changes is None else changes)
 
     def _remember(self, key: Any, value: Any) -> None:
         self.cache[key] = value
@@ -289,7 +348,7 @@ class BufferedSqlRows(SqlRows):
             self.cache.popitem(last=False)
             self.evicted = True
 
-    def _entity(self, table: Table, entity_id: str) -> dict[str, Any] | None:
+    def last_state(self, table: Table, entity_id: str) -> EntityState | None:
         key = (table.name, entity_id)
         if key in self.cache:
             self.cache.move_to_end(key)
@@ -297,31 +356,10 @@ class BufferedSqlRows(SqlRows):
         if table.name in self.empty and not self.evicted:
             return None
         self.flush()
-        rows = self.conn.execute(
-            select(table.c.kind, table.c.key, table.c.parent, table.c.field, table.c.value)
-            .where(table.c.entity_id == entity_id)
-            .order_by(table.c.position, table.c.seq)
-        ).all()
-        if not rows:
-            return None
-        entity = {"kind": rows[0].kind, "key": rows[0].key, "parent": rows[0].parent,
-                  "fields": {r.field: r.value for r in rows}}
-        self._remember(key, entity)
+        entity = super().last_state(table, entity_id)
+        if entity is not None:
+            self._remember(key, entity)
         return entity
-
-    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None:
-        if "field" not in table.c or not set(where) <= {"entity_id", "field"}:
-            self.flush()
-            return super().latest(table, where)
-        entity = self._entity(table, where["entity_id"])
-        if entity is None:
-            return None
-        found = {"entity_id": where["entity_id"], "kind": entity["kind"], "key": entity["key"],
-                 "parent": entity["parent"]}
-        if "field" not in where:
-            return found
-        value = entity["fields"].get(where["field"])
-        return None if value is None else {**found, "field": where["field"], "value": value}
 
     def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
         self.flush()
@@ -337,6 +375,39 @@ class BufferedSqlRows(SqlRows):
     ) -> list[dict[str, Any]]:
         self.flush()
         return super().visible(table, ask, where, with_retracted=with_retracted)
+
+    def page(self, table: Table, ask: Ask, scan: Scan) -> list[dict[str, Any]]:
+        self.flush()
+        return super().page(table, ask, scan)
+
+
+EntityState = dict[str, Any]
+"""An entity as its rows last left it: kind, key, parent and ``fields`` (JSON-ready values),
+whatever the times; what ``apply`` needs to place a change and show its before-value."""
+
+CHANGES = "_changes"
+"""A row's changes as Python values, beside their JSON text, so the cache need not parse it."""
+NEW = "_new"
+"""Marks the row that creates its entity (not a restatement): nothing to look up first."""
+
+
+def _merged(rows: Sequence[Any]) -> EntityState | None:
+    if not rows:
+        return None
+    fields: dict[str, Any] = {}
+    for row in rows:
+        fields.update(json.loads(row["changes"]))
+    first = rows[0]
+    return {"kind": first["kind"], "key": first["key"], "parent": first["parent"],
+            "fields": fields}
+
+
+def _visibility(table: Table, ask: Ask, with_retracted: bool) -> list[Any]:
+    retracted = (
+        [] if with_retracted
+        else [or_(table.c.retracted_at.is_(None), table.c.retracted_at > ask.known_at)]
+    )
+    return [table.c.effective_at <= ask.as_of, table.c.recorded_at <= ask.known_at, *retracted]
 
 
 def _conditions(table: Table, where: dict[str, Any]) -> list[Any]:
@@ -382,9 +453,17 @@ class MemoryRows:
             and _matches(row, where or {})
         ]
 
-    def latest(self, table: Table, where: dict[str, Any]) -> dict[str, Any] | None:
-        found = [row for _, row in sorted(self._table(table).items()) if _matches(row, where)]
-        return dict(found[-1]) if found else None
+    def page(self, table: Table, ask: Ask, scan: Scan) -> list[dict[str, Any]]:
+        found = [row for row in self.visible(table, ask) if scan.matches(row)]
+        found.sort(key=lambda row: tuple(row[name] for name in scan.order_by))
+        end = None if scan.limit is None else scan.offset + scan.limit
+        return found[scan.offset:end]
+
+    def last_state(self, table: Table, entity_id: str) -> EntityState | None:
+        return _merged(
+            [row for _, row in sorted(self._table(table).items())
+             if row["entity_id"] == entity_id]
+        )
 
     def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None:
         values = [
@@ -415,18 +494,29 @@ class Projection:
     tables: ClassVar[tuple[Table, ...]]
 
     def apply(self, rows: Rows, position: int, event: Event) -> None:
-        effective_at, recorded_at = stamp(event)
+        self.apply_stamped(rows, Stamped.of(position, event))
+
+    def wants(self, event: Event) -> bool:
+        """Whether this event can concern this read model at all (a cheap test first)."""
+        return True
+
+    def apply_stamped(self, rows: Rows, stamped: Stamped) -> None:
+        """``apply`` with the event's id and times worked out once for every read model."""
+        event = stamped.event
+        if not self.wants(event):
+            return
+        effective_at = stamped.effective_at
         if event.corrects is not None:
             corrected = str(event.corrects)
             earlier = rows.earliest_effective(self.tables, corrected)
-            rows.retract(self.tables, corrected, recorded_at, position)
+            rows.retract(self.tables, corrected, stamped.recorded_at, stamped.position)
             if earlier is not None:
                 effective_at = min(effective_at, earlier)
         base = {
-            "position": position,
-            "event_id": str(event.id),
+            "position": stamped.position,
+            "event_id": stamped.event_id,
             "effective_at": effective_at,
-            "recorded_at": recorded_at,
+            "recorded_at": stamped.recorded_at,
         }
         produced = self.rows(rows, event, base)
         by_table: dict[Table, list[dict[str, Any]]] = {}

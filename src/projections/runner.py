@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    inspect,
     select,
 )
 
@@ -33,7 +34,7 @@ from ledger.adapters.store import StoreLocation
 from ledger.domain import Event
 from ledger.services import Ledger
 
-from .base import Ask, BufferedSqlRows, Projection, SqlRows
+from .base import Ask, BufferedSqlRows, Projection, SqlRows, Stamped
 from .models.audit_trail import AuditTrail
 from .models.decisions import DecisionTrail
 from .models.grants import GrantsRegister
@@ -74,6 +75,9 @@ def engine_for(location: StoreLocation) -> Engine:
         @event.listens_for(engine, "connect")
         def _wal(dbapi_conn: Any, _: Any) -> None:
             dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            # read models are rebuildable: an OS crash may lose the last commits, never
+            # consistency (rows and positions commit together)
+            dbapi_conn.execute("PRAGMA synchronous=NORMAL")
 
         return engine
     auth = quote(location.user, safe="")
@@ -109,8 +113,18 @@ class Runner:
         if self._ready:
             return
         _tracking_metadata.create_all(self.engine)
-        for projection in PROJECTIONS.values():
-            projection.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            existing = inspect(conn)
+            for name, projection in PROJECTIONS.items():
+                if any(
+                    existing.has_table(table.name)
+                    and {c["name"] for c in existing.get_columns(table.name)}
+                    != set(table.columns.keys())
+                    for table in projection.tables
+                ):  # written by an older version of this read model: rebuild it from the log
+                    projection.metadata.drop_all(conn)
+                    _save_position(conn, name, 0)
+                projection.metadata.create_all(conn)
         self._ready = True
 
     def positions(self, conn: Connection) -> dict[str, int]:
@@ -146,9 +160,10 @@ class Runner:
                 rows = BufferedSqlRows(conn, cache, empty)
                 rows.evicted = evicted
                 for position, event in page:
+                    stamped = Stamped.of(position, event)
                     for name in chosen:
                         if position > positions[name]:
-                            PROJECTIONS[name].apply(rows, position, event)
+                            PROJECTIONS[name].apply_stamped(rows, stamped)
                 rows.flush()
                 evicted = rows.evicted
                 last = page[-1][0]

@@ -25,7 +25,7 @@ class AuditTrail(FieldProjection):
         A corrected change stays in the trail; ``corrected_by`` names the correcting event's
         position once that correction is known.
         """
-        found = rows.visible(self.table, ask, {"kind": kind, "key": key}, with_retracted=True)
+        found = self.field_rows(rows, ask, {"kind": kind, "key": key}, with_retracted=True)
         return [
             {
                 "position": r["position"],
