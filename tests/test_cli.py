@@ -170,6 +170,23 @@ def test_a_decision_from_a_yaml_file(store: str, tmp_path: Path) -> None:
     assert code == 2 and out.startswith("error: file:") and events_digest(store) == before
 
 
+def test_the_panel_pages_through_the_decision_trail(store: str) -> None:
+    for n in range(1, 6):
+        code, out = run(store, f"decision record rod-{n} --as officer1 --title Estates-{n} "
+                               "--originator O --executive-summary S --decision Agreed "
+                               f"--effective-at 2014-01-0{n} --source-document rod-{n}")
+        assert code == 0, out
+    code, out = run(store, "decisions --format json --text estates --limit 2 --offset 1")
+    assert code == 0, out
+    assert [d["reference"] for d in json.loads(out)] == ["rod-2", "rod-3"]
+    code, out = run(store, "decisions --format json --text ESTATES --from 2014-01-04")
+    assert [d["reference"] for d in json.loads(out)] == ["rod-4", "rod-5"]
+    code, out = run(store, "decisions --from 2014-13-01")
+    assert code == 2 and out.startswith("error: from:"), out
+    code, out = run(store, "decisions --limit 0")
+    assert code == 2 and out.startswith("error:") and "--limit" in out, out
+
+
 # ---------------------------------------------------------------- fuzzing every write command
 
 KEYS = st.sampled_from(["kpcc-001", "plan-1", "t1", "g1", "kent-pcc", "", "UPPER", "a b",

@@ -306,8 +306,11 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
         if str(exc):
             click.echo(f"error: {one_line(str(exc))}", err=True)
         return exc.code
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # usage errors too: one line, not click's block
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        click.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
         return EXIT_BAD_INPUT
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)

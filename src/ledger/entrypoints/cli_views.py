@@ -147,15 +147,24 @@ def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str |
 @click.option("--to", "date_to", help="Decided on or before (ISO date).")
 @click.option("--priority", help="Plan item key the decision relates to.")
 @click.option("--text", help="Free text in reference, title, summary, recommendation, decision.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (a page).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
 @bitemporal
 @format_option()
 @click.pass_obj
 def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
               **filters: Any) -> None:
     """The decision trail: Records of Decision with sign-offs, interests and publication."""
+    from projections.base import Ask
     from projections.runner import DECISION_TRAIL
 
     ask = _ask(as_of, known_at)
+    for name, option in (("date_from", "from"), ("date_to", "to")):
+        if filters[name] is not None:
+            try:
+                Ask.of(filters[name])
+            except ValueError as exc:
+                raise Failure(EXIT_BAD_INPUT, f"{option}: {exc}") from None
     with _reading(obj) as rows:
         found = DECISION_TRAIL.decisions(rows, ask, **filters)
     emit(found, fmt, columns=["reference", "decided_on", "body", "title", "office_holders",
