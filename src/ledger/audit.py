@@ -34,7 +34,7 @@ def verify(
             "ledger",
         )
         limit = position - 1
-    result = walk(chain.linked(until=limit), frozenset(checkpoints), progress)
+    result = walk(chain.rows(until=limit), frozenset(checkpoints), progress)
     if not result.ok:
         assert result.problem is not None
         if result.problem.kind == "payload changed":
@@ -100,7 +100,7 @@ def take_digest(ledger: Ledger) -> dict[str, Any]:
     """A verified snapshot an auditor keeps: head position and hash, plus checkpoints."""
     head, _ = ledger.chain.head()
     positions = checkpoint_positions(head)
-    result = walk(ledger.chain.linked(until=head), frozenset(positions))
+    result = walk(ledger.chain.rows(until=head), frozenset(positions))
     if not result.ok:
         raise DomainError(
             "store", f"refusing to digest a chain that fails verification: {result.problem}"

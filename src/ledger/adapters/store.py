@@ -28,7 +28,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed
 
 from ..domain import EVENT_TYPES, Event
-from .chain import ZERO_HASH, ChainRow, LinkedEvent, new_links
+from .chain import ZERO_HASH, ChainRow, Linked, LinkedEvent, new_links
 
 EVENTS_TABLE = "ledger_events"
 CHAIN_TABLE = "ledger_chain"
@@ -348,30 +348,36 @@ class ChainReader:
         )
         return (rows[0][0], bytes(rows[0][1])) if rows else (0, ZERO_HASH)
 
-    def linked(self, after: int = 0, until: int | None = None) -> Iterator[LinkedEvent]:
+    def rows(self, after: int = 0, until: int | None = None) -> Iterator[Linked]:
+        """Links after ``after`` (up to ``until``) joined with their events, flat, in order."""
         m = self.mark
         sql = (
             f"SELECT c.position, c.notification_id, c.salt, c.payload_digest, c.hash, "
             f"e.originator_id, e.originator_version, e.topic, e.state "
             f"FROM {self.chain} c LEFT JOIN {self.events} e ON e.{self.nid} = c.notification_id "
-            f"WHERE c.position > {m} ORDER BY c.position LIMIT {m}"
+            f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position LIMIT {m}"
         )
+        last = 2**62 if until is None else until
         while True:
-            rows = self._rows(sql, (after, PAGE))
-            for r in rows:
-                position = r[0]
-                if until is not None and position > until:
-                    return
-                yield LinkedEvent(
-                    ChainRow(position, r[1], bytes(r[2]), bytes(r[3]), bytes(r[4])),
-                    None if r[5] is None else _uuid(r[5]),
-                    r[6],
-                    r[7],
-                    None if r[8] is None else bytes(r[8]),
-                )
-            if len(rows) < PAGE:
+            page = self._rows(sql, (after, last, PAGE))
+            for r in page:
+                oid = r[5]
+                yield (
+                    r[0], r[1], bytes(r[2]), bytes(r[3]), bytes(r[4]),
+                    None if oid is None
+                    else bytes.fromhex(oid.replace("-", "")) if isinstance(oid, str)
+                    else oid.bytes,
+                    r[6], r[7], None if r[8] is None else bytes(r[8]),
+                )  # fmt: skip
+            if len(page) < PAGE:
                 return
-            after = rows[-1][0]
+            after = page[-1][0]
+
+    def linked(self, after: int = 0, until: int | None = None) -> Iterator[LinkedEvent]:
+        for r in self.rows(after, until):
+            yield LinkedEvent(
+                ChainRow(*r[:5]), None if r[5] is None else UUID(bytes=r[5]), r[6], r[7], r[8]
+            )
 
     def first_unlinked(self) -> tuple[int, int, str] | None:
         """The earliest event with no link (notification id, version, topic), if any."""
