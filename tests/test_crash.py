@@ -21,7 +21,7 @@ CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[3])
     from helpers import grant
-    from ledger.adapters import store
+    from ledger.adapters import postgres, store
     from ledger.services import Ledger
     url, size = sys.argv[1], int(sys.argv[2])
 
@@ -33,7 +33,7 @@ CHILD = textwrap.dedent("""
         setattr(cls, name, wrapped)
 
     announce(store.SQLiteChainRecorder, "_insert_events")
-    announce(store.PostgresChainRecorder, "insert_events")
+    announce(postgres.PostgresChainRecorder, "insert_events")
     ledger = Ledger(url, create=False)
     facts = [grant(f"bulk-{n}") for n in range(size)]
     ledger.record(facts)

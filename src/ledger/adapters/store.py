@@ -22,10 +22,7 @@ from eventsourcing.persistence import (
     PersistenceError,
     StoredEvent,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Composed
 
 from ..domain import EVENT_TYPES, Event
 from .chain import ZERO_HASH, ChainRow, Linked, LinkedEvent, new_links
@@ -124,7 +121,7 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
             head[0] if head else 0,
             head[1] if head else ZERO_HASH,
             (
-                (nid, _uuid(s.originator_id), s.originator_version, s.topic, s.state)
+                (nid, as_uuid(s.originator_id), s.originator_version, s.topic, s.state)
                 for nid, s in zip(ids, stored_events, strict=True)
             ),
         )
@@ -135,92 +132,7 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
         return ids
 
 
-# ---------------------------------------------------------------------------- PostgreSQL
-
-
-class PostgresChainRecorder(PostgresApplicationRecorder):
-    """Owns its transaction: lock, read the head, insert events, insert links, commit.
-
-    The library's own insert path commits when a Python exception follows the INSERT; here
-    any exception rolls everything back, so no event is ever committed without its link.
-    """
-
-    def __init__(self, datastore: PostgresDatastore, events_table_name: str = EVENTS_TABLE):
-        super().__init__(datastore, events_table_name=events_table_name)
-        schema = self.datastore.schema
-        events = f'"{schema}"."{self.events_table_name}"'
-        chain = f'"{schema}"."{CHAIN_TABLE}"'
-        refuse = f'"{schema}"."ledger_refuse_change"'
-        self.chain_table = chain
-        self.sql_create_statements += [
-            _sql(
-                f"CREATE TABLE IF NOT EXISTS {chain} ("
-                "position bigint PRIMARY KEY, notification_id bigint NOT NULL UNIQUE, "
-                "salt bytea NOT NULL, payload_digest bytea NOT NULL, hash bytea NOT NULL)"
-            ),
-            _sql(
-                f"CREATE OR REPLACE FUNCTION {refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; "
-                "END $$"
-            ),
-        ]
-        for table, name in ((events, self.events_table_name), (chain, CHAIN_TABLE)):
-            self.sql_create_statements += [
-                _sql(
-                    f'CREATE OR REPLACE TRIGGER "{name}_append_only" BEFORE UPDATE OR DELETE '
-                    f"ON {table} FOR EACH ROW EXECUTE FUNCTION {refuse}()"
-                ),
-                _sql(
-                    f'CREATE OR REPLACE TRIGGER "{name}_no_truncate" BEFORE TRUNCATE ON {table} '
-                    f"FOR EACH STATEMENT EXECUTE FUNCTION {refuse}()"
-                ),
-            ]
-
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        if not stored_events:
-            return []
-        rows = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
-        statement = self.insert_events_statement + SQL(", originator_id, originator_version")
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._lock_table(curs)
-            curs.execute(
-                f"SELECT position, hash FROM {self.chain_table} ORDER BY position DESC LIMIT 1"
-            )
-            head = curs.fetchone()
-            curs.execute(statement, (rows,))
-            ids = {
-                (_uuid(r["originator_id"]), r["originator_version"]): r["notification_id"]
-                for r in curs.fetchall()
-            }
-            inserted = sorted(
-                (ids[(_uuid(e.originator_id), e.originator_version)], e) for e in stored_events
-            )
-            links = new_links(
-                head["position"] if head else 0,
-                bytes(head["hash"]) if head else ZERO_HASH,
-                (
-                    (nid, _uuid(e.originator_id), e.originator_version, e.topic, e.state)
-                    for nid, e in inserted
-                ),
-            )
-            curs.executemany(
-                f"INSERT INTO {self.chain_table} VALUES (%s,%s,%s,%s,%s)",
-                [(r.position, r.notification_id, r.salt, r.payload_digest, r.hash) for r in links],
-            )
-        return [ids[(_uuid(e.originator_id), e.originator_version)] for e in stored_events]
-
-
-def _sql(text: str) -> Composed:
-    """The library keeps its create statements as Composed; ours are plain text."""
-    return Composed([SQL(text)])
-
-
-def _uuid(value: UUID | str) -> UUID:
+def as_uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(value)
 
 
@@ -274,31 +186,19 @@ class StoreLocation:
 
 def open_recorder(location: StoreLocation, *, create: bool = True) -> Any:
     """The chain recorder for a location; ``create`` makes tables, links and guards if absent."""
-    recorder: SQLiteChainRecorder | PostgresChainRecorder
     try:
         if location.backend == "sqlite":
             assert location.path is not None
             if not create and not location.path.exists():
                 raise StoreError(f"store: no store at {location.path}")
             location.path.parent.mkdir(parents=True, exist_ok=True)
-            recorder = SQLiteChainRecorder(SQLiteDatastore(str(location.path), lock_timeout=60))
-        else:
-            datastore = PostgresDatastore(
-                dbname=location.dbname,
-                host=location.host,
-                port=location.port,
-                user=location.user,
-                password=location.password,
-                schema=location.schema,
-                pool_size=2,
-                max_overflow=4,
-                pool_open_timeout=5,
-                connect_timeout=5,
+            recorder: Any = SQLiteChainRecorder(
+                SQLiteDatastore(str(location.path), lock_timeout=60)
             )
-            if create and location.schema != "public":
-                with datastore.transaction(commit=True) as curs:
-                    curs.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
-            recorder = PostgresChainRecorder(datastore)
+        else:
+            from .postgres import open_postgres  # psycopg is loaded only for PostgreSQL stores
+
+            recorder = open_postgres(location, create=create)
         if create:
             recorder.create_table()
     except PersistenceError as exc:
@@ -331,6 +231,8 @@ class ChainReader:
             with self.recorder.datastore.transaction(commit=False) as c:
                 yield c
         else:
+            from psycopg.rows import tuple_row
+
             with (
                 self.recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,

@@ -90,7 +90,7 @@ class Role(StrEnum):
 class Source(BaseModel):
     """Where a fact comes from: a document and a place inside it (lines, paragraph, page)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     document: ShortText
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
@@ -109,7 +109,7 @@ def event_id(originator_id: UUID, originator_version: int) -> UUID:
 class Event(BaseModel):
     """One immutable fact with its envelope: who, when (two times), why and from what."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     creates: ClassVar[bool] = False
     changes_fact: ClassVar[bool] = False
@@ -166,7 +166,7 @@ class EventRetracted(Event):
 class Aggregate(BaseModel):
     """Frozen state of one entity, folded from its events."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: ClassVar[str]
     created_by: ClassVar[type[Event]]

@@ -93,7 +93,7 @@ class PlanItemAdded(Event):
 class PlanItem(BaseModel):
     """A plain value, not an aggregate: it lives inside its plan."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     item: str
     item_kind: PlanItemKind
