@@ -207,6 +207,45 @@ def test_edit_and_rehash_is_caught_against_an_earlier_digest(
     assert problem(service, digest) == (K, "rewritten")
 
 
+def _delete(raw: RawStore, position: int, link: bool = True) -> None:
+    nid = raw.nid_at(position)
+    raw.run(f"DELETE FROM ledger_events WHERE {raw.nid} = ?", nid)
+    if link:
+        raw.run("DELETE FROM ledger_chain WHERE position = ?", position)
+
+
+SEGMENTED: dict[str, Callable[[RawStore], None]] = {
+    "untouched": lambda raw: None,
+    "payload edited in a later segment": lambda raw: raw.set_state(
+        40, raw.state_at(40).replace(b"kent", b"KENT", 1)
+    ),
+    "link at a seam deleted": lambda raw: _delete(raw, 16),
+    "first link after a seam deleted": lambda raw: _delete(raw, 17),
+    "event at the last seam deleted": lambda raw: _delete(raw, 50, link=False),
+}
+
+
+@pytest.mark.parametrize("tamper", SEGMENTED.values(), ids=SEGMENTED.keys())
+def test_verify_in_segments_finds_what_one_walk_finds(
+    sample: tuple[Ledger, RawStore], monkeypatch: pytest.MonkeyPatch, tamper: Any
+) -> None:
+    """Long chains are verified in segments on all cores; seams at 16, 33 and 50 here."""
+    from ledger import audit
+
+    service, raw = sample
+    digest = take_digest(service)
+    tamper(raw)
+    one = [verify(service), verify(service, digest)]
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(audit, "_cores", lambda: 4)
+    segmented = [verify(service), verify(service, digest)]
+    for got, want in zip(segmented, one, strict=True):
+        assert (got.ok, got.problem, got.head_position, got.head_hash) == (
+            want.ok, want.problem, want.head_position, want.head_hash
+        )
+    assert one[0].ok == (tamper is SEGMENTED["untouched"])
+
+
 def _rehash_from(raw: RawStore, start: int) -> None:
     """What a capable attacker does: recompute every link from ``start`` on."""
     from uuid import UUID

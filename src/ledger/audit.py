@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import pickle
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from subprocess import PIPE, Popen
+from typing import Any, BinaryIO
 
 from .adapters.chain import Problem, Verification, checkpoint_positions, payload_digest, walk
+from .adapters.store import StoreError
 from .domain import DomainError
 from .services import Ledger
 
 DIGEST_FORMAT = "ledger-digest/v1"
+PARALLEL_FROM = 200_000
+"""From this many links, ``verify`` walks the chain in segments, one per core."""
 
 
 def verify(
@@ -34,7 +41,8 @@ def verify(
             "ledger",
         )
         limit = position - 1
-    result = walk(chain.rows(until=limit), frozenset(checkpoints), progress)
+    head = chain.head()[0] if limit is None else limit
+    result = _walk(ledger, head, frozenset(checkpoints), progress)
     if not result.ok:
         assert result.problem is not None
         if result.problem.kind == "payload changed":
@@ -45,6 +53,91 @@ def verify(
     if checkpoints:
         _compare(result, checkpoints)
     return result
+
+
+def _walk(
+    ledger: Ledger, head: int, capture: frozenset[int], progress: Iterator[None] | None
+) -> Verification:
+    """Walks positions 1..head, in segments on all cores when the chain is long.
+
+    Every link is checked against the stored hash of the link before it, so segments verify
+    independently: segment k starts from the stored link at its seam, and must end exactly at
+    the next seam, or the link there was deleted. Results are read in position order, so the
+    first problem reported is the same one a single walk would find.
+    """
+    parts = min(_cores(), 8) if head >= PARALLEL_FROM else 1
+    if parts == 1:
+        return walk(ledger.chain.rows(until=head), capture, progress)
+    seams = [head * k // parts for k in range(parts + 1)]
+    others = [_start_segment(ledger.location.url, seams[k], seams[k + 1], capture)
+              for k in range(1, parts)]
+    ticks = None if progress is None else _scaled(progress, parts)
+    results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks)]
+    results += [_finish_segment(other) for other in others]
+    joined = Verification()
+    for k, result in enumerate(results):
+        if not result.ok:
+            return result
+        end = result.head_position
+        if k + 1 < parts and end != seams[k + 1]:
+            after = ledger.chain.next_position(end)
+            return Verification().fail(
+                Problem(
+                    end + 1,
+                    "position missing",
+                    f"the chain jumps from {end} to {after}: links {end + 1}..{(after or 0) - 1} "
+                    "were deleted",
+                )
+            )
+        joined.captured.update(result.captured)
+        joined.head_position, joined.head_hash = end, result.head_hash
+    return joined
+
+
+_SEGMENT = "import sys; from ledger.audit import _segment; _segment(sys.argv[1], sys.stdout.buffer)"
+
+
+def _start_segment(url: str, after: int, until: int, capture: frozenset[int]) -> Popen[bytes]:
+    """A fresh interpreter, not multiprocessing: callers need no ``__main__`` guard."""
+    job = json.dumps([url, after, until, sorted(capture)])
+    return Popen([sys.executable, "-c", _SEGMENT, job], stdout=PIPE, stderr=PIPE)
+
+
+def _finish_segment(child: Popen[bytes]) -> Verification:
+    out, err = child.communicate()
+    if child.returncode != 0:
+        last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+        raise StoreError(f"store: a verify segment failed: {last}")
+    result: Verification = pickle.loads(out)  # our own child's answer
+    return result
+
+
+def _segment(job: str, answer: BinaryIO) -> None:
+    """One segment, in its own process (see ``_walk``)."""
+    url, after, until, positions = json.loads(job)
+    capture = frozenset(positions)
+    with Ledger(url, create=False) as ledger:
+        start = ledger.chain.seam(after)
+        if start is None:  # the link at the seam is gone; the segment before reports it
+            result = Verification(head_position=after)
+        else:
+            result = walk(ledger.chain.rows(after, until), capture, start=start)
+    answer.write(pickle.dumps(result))
+
+
+def _scaled(progress: Iterator[None], times: int) -> Iterator[None]:
+    """One tick per event walked here stands for ``times`` events walked on all cores."""
+    while True:
+        for _ in range(times):
+            next(progress, None)
+        yield None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def _moved(ledger: Ledger, problem: Problem) -> Problem | None:

@@ -110,6 +110,10 @@ Linked = tuple[int, int, bytes, bytes, bytes, bytes | None, int | None, str | No
 payload digest, hash, originator id (16 bytes), version, topic, state (None: event gone)."""
 
 
+Seam = tuple[int, bytes, int]
+"""Where a walk starts: the position, stored hash and notification id of the link before it."""
+
+
 @dataclass(frozen=True)
 class LinkedEvent:
     """A chain row joined with the event row it points at (event fields None if it is gone)."""
@@ -151,14 +155,16 @@ def walk(
     linked: Iterable[Linked],
     capture: frozenset[int] = frozenset(),
     progress: Iterator[None] | None = None,
+    start: Seam = (0, ZERO_HASH, 0),
 ) -> Verification:
     """Recomputes the chain over joined rows in position order; stops at the first problem.
 
     ``capture`` names positions whose stored hashes are kept (for digests and checkpoints).
+    ``start`` is the stored link the rows follow, so a segment can be walked on its own.
     The loop is flat (tuples, no objects per event): it is what ``verify`` spends its time in.
     """
     result = Verification()
-    expected, previous, last_notification = 1, ZERO_HASH, 0
+    expected, previous, last_notification = start[0] + 1, start[1], start[2]
     sha256, payload_prefix = hashlib.sha256, _PAYLOAD_PREFIX
     for position, nid, salt, digest, stored, originator, version, topic, state in linked:
         if progress is not None:

@@ -25,7 +25,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
 from ..domain import EVENT_TYPES, Event
-from .chain import ZERO_HASH, ChainRow, Linked, LinkedEvent, new_links
+from .chain import ZERO_HASH, ChainRow, Linked, LinkedEvent, Seam, new_links
 
 EVENTS_TABLE = "ledger_events"
 CHAIN_TABLE = "ledger_chain"
@@ -274,6 +274,19 @@ class ChainReader:
             if len(page) < PAGE:
                 return
             after = page[-1][0]
+
+    def seam(self, position: int) -> Seam | None:
+        """The stored link at ``position`` as a walk's starting point (None if it is gone)."""
+        rows = self._rows(
+            f"SELECT hash, notification_id FROM {self.chain} WHERE position = {self.mark}",
+            (position,),
+        )
+        return (position, bytes(rows[0][0]), rows[0][1]) if rows else None
+
+    def next_position(self, after: int) -> int | None:
+        rows = self._rows(f"SELECT MIN(position) FROM {self.chain} WHERE position > {self.mark}",
+                          (after,))
+        return rows[0][0] if rows else None
 
     def linked(self, after: int = 0, until: int | None = None) -> Iterator[LinkedEvent]:
         for r in self.rows(after, until):
