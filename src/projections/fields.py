@@ -25,7 +25,6 @@ from .base import (
     Ask,
     Projection,
     Rows,
-    dumps,
     envelope,
     envelope_columns,
     jsonable,
@@ -154,7 +153,7 @@ class FieldProjection(Projection):
             history[ident].append(row)
             current = latest[ident].get(row["field"])
             if current is None or order > current[0]:
-                latest[ident][row["field"]] = (order, json.loads(row["value"]))
+                latest[ident][row["field"]] = (order, row["value"])
         states: dict[tuple[str, str], Entity] = {}
         for ident, fields in latest.items():
             if "created_by" not in fields:  # its creation is not visible for this question
@@ -169,13 +168,12 @@ class FieldProjection(Projection):
 
 
 def expand(row: dict[str, Any]) -> list[dict[str, Any]]:
-    """A stored row as one row per field: ``field``, ``value`` (JSON text), ``before``."""
+    """A stored row as one row per field: ``field``, ``value`` and ``before`` (decoded)."""
     changes = json.loads(row["changes"])
     before = json.loads(row["before"]) if row.get("before") else {}
     common = {name: value for name, value in row.items() if name not in ("changes", "before")}
     return [
-        {**common, "seq": seq, "field": name, "value": dumps(value),
-         "before": dumps(before[name]) if name in before else None}
+        {**common, "seq": seq, "field": name, "value": value, "before": before.get(name)}
         for seq, (name, value) in enumerate(changes.items())
     ]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..base import Ask, Rows, iso
@@ -32,8 +31,8 @@ class AuditTrail(FieldProjection):
                 "event_id": r["event_id"],
                 "event_type": r["event_type"],
                 "field": r["field"],
-                "before": None if r["before"] is None else json.loads(r["before"]),
-                "after": json.loads(r["value"]),
+                "before": r["before"],
+                "after": r["value"],
                 "actor": r["actor"],
                 "role": r["role"],
                 "body": r["body"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -54,7 +53,7 @@ def _grant(entity: Entity) -> dict[str, Any]:
         if r["field"].startswith("payment:")
     ]
     variations = [
-        {"amount": json.loads(r["value"]), "varied_on": r["effective_at"][:10],
+        {"amount": r["value"], "varied_on": r["effective_at"][:10],
          "reason": r["reason"], "position": r["position"]}
         for r in rows
         if r["event_type"] == "GrantVaried"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..base import Ask, Rows, iso
@@ -37,7 +36,7 @@ class TargetHistory(FieldProjection):
 
 def _series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     periods = {
-        (r["position"], r["field"]): json.loads(r["value"])
+        (r["position"], r["field"]): r["value"]
         for r in rows
         if r["field"] in ("baseline_period", "outcome_period")
     }
@@ -47,7 +46,7 @@ def _series(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         step = _STEP.get((r["event_type"], r["field"]))
         if step is None:
             continue
-        new = json.loads(r["value"])
+        new = r["value"]
         entry = {
             "step": step,
             "value": new,

@@ -7,7 +7,6 @@ transfer, no outcome recorded": an outcome is never invented.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..base import Ask, Rows, moment
@@ -78,7 +77,7 @@ def _commitments(
         if status in ENDINGS:
             continue
         after = [r for r in d["_rows"] if r["effective_at"] >= starts and r["field"] == "status"
-                 and json.loads(r["value"]) in ENDINGS]
+                 and r["value"] in ENDINGS]
         outcome = after[0] if after else None
         found.append(
             {
@@ -89,7 +88,7 @@ def _commitments(
                 "lead": d.get("lead"),
                 "deadline": d.get("deadline"),
                 "status_at_transfer": status,
-                "outcome": json.loads(outcome["value"]) if outcome else NO_OUTCOME,
+                "outcome": outcome["value"] if outcome else NO_OUTCOME,
                 "outcome_on": outcome["effective_at"][:10] if outcome else None,
                 "outcome_reason": outcome["reason"] if outcome else None,
                 "carried_over_to": d.get("carried_over_to") if outcome else None,
@@ -101,4 +100,4 @@ def _commitments(
 
 def _last(rows: list[dict[str, Any]], field: str) -> Any:
     values = [r for r in rows if r["field"] == field]
-    return json.loads(values[-1]["value"]) if values else None
+    return values[-1]["value"] if values else None
