@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -282,6 +282,28 @@ class ChainReader:
             (position,),
         )
         return (position, bytes(rows[0][0]), rows[0][1]) if rows else None
+
+    def existing(self, originator_ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these entities have events stored (one query per 500 ids)."""
+        wanted = list(originator_ids)
+        found: set[UUID] = set()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            if self.sqlite:
+                marks = ",".join("?" * len(chunk))
+                rows = self._rows(
+                    f"SELECT DISTINCT originator_id FROM {self.events} "
+                    f"WHERE originator_id IN ({marks})",
+                    [oid.hex for oid in chunk],  # as the library stores it
+                )
+            else:
+                rows = self._rows(
+                    f"SELECT DISTINCT originator_id FROM {self.events} "
+                    "WHERE originator_id = ANY(%s)",
+                    (chunk,),
+                )
+            found.update(as_uuid(r[0]) for r in rows)
+        return found
 
     def next_position(self, after: int) -> int | None:
         rows = self._rows(f"SELECT MIN(position) FROM {self.chain} WHERE position > {self.mark}",
