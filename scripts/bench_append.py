@@ -81,11 +81,11 @@ def raw_sqlite(path: Path, n: int, size: int) -> float:
     return rate
 
 
-def raw_postgres(schema: str, n: int, size: int) -> float:
+def raw_postgres(schema: str, n: int, size: int, conninfo: str = "") -> float:
     import psycopg
 
     rows = raw_rows(n, size)
-    with psycopg.connect(**PG) as conn:  # type: ignore[arg-type]
+    with psycopg.connect(conninfo, **({} if conninfo else PG)) as conn:  # type: ignore[arg-type]
         conn.execute(f'CREATE TABLE "{schema}".raw (originator_id uuid, originator_version '
                      "bigint, topic text, state bytea, notification_id bigserial, "
                      "PRIMARY KEY (originator_id, originator_version))")
