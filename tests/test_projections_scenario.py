@@ -226,3 +226,25 @@ def test_rebuild_then_status_shows_every_projection_at_the_head(
     }
     assert runner.catch_up() == 0, "catching up at the head reads nothing"
     runner.close()
+
+
+def test_a_large_catch_up_leaves_fresh_planner_statistics(
+    story: tuple[Ledger, SqlRows], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without them PostgreSQL plans the Panel's queries for empty tables (seq scans)."""
+    from sqlalchemy import text
+
+    from projections import runner as runner_module
+
+    service, _ = story
+    monkeypatch.setattr(runner_module, "ANALYZE_AFTER", 1)
+    runner = Runner(service)
+    runner.rebuild(["decision_trail"])
+    if runner.engine.dialect.name == "postgresql":
+        with runner.engine.connect() as conn:
+            analyzed = conn.execute(text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
+                "AND last_analyze IS NOT NULL"
+            )).scalars().all()
+        assert {"decision_trail_fields", "decision_trail_index"} <= set(analyzed)
+    runner.close()

@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 
 from ledger.adapters.store import StoreLocation
@@ -63,6 +64,10 @@ TRACKING = Table(
     Column("position", Integer, nullable=False),
     Column("updated_at", String(32), nullable=False),
 )
+
+
+ANALYZE_AFTER = 10_000
+"""A catch-up that applies at least this many events refreshes the planner's statistics."""
 
 
 def engine_for(location: StoreLocation) -> Engine:
@@ -174,7 +179,20 @@ class Runner:
             read += len(page)
             if progress is not None:
                 progress(page[-1][0], head)
+        if read >= ANALYZE_AFTER:
+            self._analyze(chosen)
         return read
+
+    def _analyze(self, names: Sequence[str]) -> None:
+        """Fresh planner statistics after a large catch-up: PostgreSQL otherwise plans the
+        Panel's queries for empty tables (sequential scans) until autovacuum gets round to it.
+        SQLite's planner does well on its defaults, and its ANALYZE would read every table."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self.engine.begin() as conn:
+            for name in names:
+                for table in PROJECTIONS[name].tables:
+                    conn.execute(text(f'ANALYZE "{table.name}"'))
 
     def rebuild(
         self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None

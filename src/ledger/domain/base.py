@@ -8,6 +8,7 @@ and never raises, so a history that was valid when written always replays.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -96,6 +97,7 @@ class Source(BaseModel):
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
 
 
+@functools.lru_cache(maxsize=65_536)  # a bulk import asks for the same few ids many times
 def aggregate_id(kind: str, key: str) -> UUID:
     """Aggregate ids follow from natural keys, so re-importing a document finds the same ids."""
     return uuid5(LEDGER_NAMESPACE, f"{kind}:{key}")
