@@ -23,9 +23,15 @@ PARALLEL_FROM = 200_000
 
 
 def verify(
-    ledger: Ledger, digest: dict[str, Any] | None = None, progress: Iterator[None] | None = None
+    ledger: Ledger,
+    digest: dict[str, Any] | None = None,
+    progress: Iterator[None] | None = None,
+    *,
+    processes: int | None = None,
 ) -> Verification:
-    """Recomputes the whole chain; with a digest, also proves the log extends it."""
+    """Recomputes the whole chain; with a digest, also proves the log extends it.
+
+    A long chain is walked by ``processes`` processes (default: one per core, up to 8)."""
     chain = ledger.chain
     checkpoints = _checkpoints(digest) if digest else {}
     limit: int | None = None
@@ -42,7 +48,7 @@ def verify(
         )
         limit = position - 1
     head = chain.head()[0] if limit is None else limit
-    result = _walk(ledger, head, frozenset(checkpoints), progress)
+    result = _walk(ledger, head, frozenset(checkpoints), progress, processes or min(_cores(), 8))
     if not result.ok:
         assert result.problem is not None
         if result.problem.kind == "payload changed":
@@ -56,7 +62,11 @@ def verify(
 
 
 def _walk(
-    ledger: Ledger, head: int, capture: frozenset[int], progress: Iterator[None] | None
+    ledger: Ledger,
+    head: int,
+    capture: frozenset[int],
+    progress: Iterator[None] | None,
+    processes: int,
 ) -> Verification:
     """Walks positions 1..head, in segments on all cores when the chain is long.
 
@@ -65,7 +75,7 @@ def _walk(
     the next seam, or the link there was deleted. Results are read in position order, so the
     first problem reported is the same one a single walk would find.
     """
-    parts = min(_cores(), 8) if head >= PARALLEL_FROM else 1
+    parts = processes if head >= PARALLEL_FROM else 1
     if parts == 1:
         return walk(ledger.chain.rows(until=head), capture, progress)
     seams = [head * k // parts for k in range(parts + 1)]

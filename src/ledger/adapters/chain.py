@@ -21,9 +21,9 @@ link by link, while the digest reveals nothing that could be guessed back.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -57,24 +57,23 @@ def _link(
     position: int, originator: bytes, version: int, topic: str, digest: bytes, previous: bytes
 ) -> bytes:
     return hashlib.sha256(
-        b"".join(
-            (
-                _CHAIN_PREFIX,
-                position.to_bytes(8, "big"),
-                originator,
-                version.to_bytes(8, "big"),
-                _topic(topic),
-                digest,
-                previous,
-            )
-        )
+        _CHAIN_PREFIX + _HEAD.pack(position, originator, version) + _topic(topic) + digest
+        + previous
     ).digest()
 
 
-@functools.lru_cache(maxsize=256)
+_HEAD = struct.Struct(">Q16sQ")
+"""uint64_be(position) || originator_id (16 bytes) || uint64_be(originator_version)"""
+_TOPICS: dict[str | None, bytes] = {}
+
+
 def _topic(topic: str) -> bytes:
-    encoded = topic.encode()
-    return len(encoded).to_bytes(4, "big") + encoded
+    """uint32_be(len(topic)) || topic, kept per topic (there are a few dozen)."""
+    encoded = _TOPICS.get(topic)
+    if encoded is None:
+        raw = topic.encode()
+        encoded = _TOPICS[topic] = len(raw).to_bytes(4, "big") + raw
+    return encoded
 
 
 @dataclass(frozen=True)
@@ -105,9 +104,12 @@ def new_links(
     return rows
 
 
-Linked = tuple[int, int, bytes, bytes, bytes, bytes | None, int | None, str | None, bytes | None]
+Linked = tuple[
+    int, int, bytes, bytes, bytes, bytes | str | None, int | None, str | None, bytes | None
+]
 """A link joined with its event as read, flat for speed: position, notification id, salt,
-payload digest, hash, originator id (16 bytes), version, topic, state (None: event gone)."""
+payload digest, hash, originator id (16 bytes, or hex text as SQLite keeps it), version, topic,
+state (the event's fields None if it is gone)."""
 
 
 Seam = tuple[int, bytes, int]
@@ -165,7 +167,8 @@ def walk(
     """
     result = Verification()
     expected, previous, last_notification = start[0] + 1, start[1], start[2]
-    sha256, payload_prefix = hashlib.sha256, _PAYLOAD_PREFIX
+    sha256, payload_prefix, chain_prefix = hashlib.sha256, _PAYLOAD_PREFIX, _CHAIN_PREFIX
+    head, topics = _HEAD.pack, _TOPICS
     for position, nid, salt, digest, stored, originator, version, topic, state in linked:
         if progress is not None:
             next(progress, None)
@@ -195,7 +198,12 @@ def walk(
                     "the stored event no longer matches the digest its link committed to",
                 )
             )
-        if _link(position, originator, version, topic or "", digest, previous) != stored:
+        if originator.__class__ is str:  # SQLite keeps ids as hex text
+            originator = bytes.fromhex(originator.replace("-", ""))
+        topic_bytes = topics.get(topic) or _topic(topic or "")
+        link = sha256(chain_prefix + head(position, originator, version) + topic_bytes + digest
+                      + previous).digest()
+        if link != stored:
             return result.fail(
                 Problem(
                     position,

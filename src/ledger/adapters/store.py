@@ -253,24 +253,17 @@ class ChainReader:
     def rows(self, after: int = 0, until: int | None = None) -> Iterator[Linked]:
         """Links after ``after`` (up to ``until``) joined with their events, flat, in order."""
         m = self.mark
+        originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
         sql = (
             f"SELECT c.position, c.notification_id, c.salt, c.payload_digest, c.hash, "
-            f"e.originator_id, e.originator_version, e.topic, e.state "
+            f"{originator}, e.originator_version, e.topic, e.state "
             f"FROM {self.chain} c LEFT JOIN {self.events} e ON e.{self.nid} = c.notification_id "
             f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position LIMIT {m}"
         )
         last = 2**62 if until is None else until
         while True:
             page = self._rows(sql, (after, last, PAGE))
-            for r in page:
-                oid = r[5]
-                yield (
-                    r[0], r[1], bytes(r[2]), bytes(r[3]), bytes(r[4]),
-                    None if oid is None
-                    else bytes.fromhex(oid.replace("-", "")) if isinstance(oid, str)
-                    else oid.bytes,
-                    r[6], r[7], None if r[8] is None else bytes(r[8]),
-                )  # fmt: skip
+            yield from page  # blobs arrive as bytes from both drivers
             if len(page) < PAGE:
                 return
             after = page[-1][0]
@@ -312,8 +305,13 @@ class ChainReader:
 
     def linked(self, after: int = 0, until: int | None = None) -> Iterator[LinkedEvent]:
         for r in self.rows(after, until):
+            oid = r[5]
             yield LinkedEvent(
-                ChainRow(*r[:5]), None if r[5] is None else UUID(bytes=r[5]), r[6], r[7], r[8]
+                ChainRow(*r[:5]),
+                None if oid is None else UUID(oid) if isinstance(oid, str) else UUID(bytes=oid),
+                r[6],
+                r[7],
+                r[8],
             )
 
     def first_unlinked(self) -> tuple[int, int, str] | None:
