@@ -295,9 +295,20 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     events = SMALL if args.quick else args.events
+    if events < SMALL:
+        parser.error(f"--events: at least {SMALL:,} (the trail query's baseline size)")
+    backends = args.backend or ["sqlite", "postgresql"]
+    if "postgresql" in backends:
+        import psycopg
+
+        try:
+            psycopg.connect(POSTGRES.split("?", 1)[0], connect_timeout=5).close()
+        except psycopg.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreachable"
+            sys.exit(f"error: postgresql: cannot connect to {POSTGRES} ({first}); start it, set "
+                     "BENCH_POSTGRES, or pass --backend sqlite")
     started = time.perf_counter()
-    results = {backend: measure(backend, events)
-               for backend in args.backend or ["sqlite", "postgresql"]}
+    results = {backend: measure(backend, events) for backend in backends}
     text = table(events, results)
     print(text)
     say(f"done in {time.perf_counter() - started:,.0f} s")
