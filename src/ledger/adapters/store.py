@@ -251,22 +251,22 @@ class ChainReader:
         return (rows[0][0], bytes(rows[0][1])) if rows else (0, ZERO_HASH)
 
     def rows(self, after: int = 0, until: int | None = None) -> Iterator[Linked]:
-        """Links after ``after`` (up to ``until``) joined with their events, flat, in order."""
+        """Links after ``after`` (up to ``until``, else the head now) joined with their events,
+        flat, in order. Each page is a bounded range of positions, so its cost never depends on
+        the planner's statistics (without them PostgreSQL sorted the whole rest per page)."""
         m = self.mark
         originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
         sql = (
             f"SELECT c.position, c.notification_id, c.salt, c.payload_digest, c.hash, "
             f"{originator}, e.originator_version, e.topic, e.state "
             f"FROM {self.chain} c LEFT JOIN {self.events} e ON e.{self.nid} = c.notification_id "
-            f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position LIMIT {m}"
+            f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position"
         )
-        last = 2**62 if until is None else until
-        while True:
-            page = self._rows(sql, (after, last, PAGE))
-            yield from page  # blobs arrive as bytes from both drivers
-            if len(page) < PAGE:
-                return
-            after = page[-1][0]
+        last = self.head()[0] if until is None else until
+        while after < last:
+            upper = min(last, after + PAGE)
+            yield from self._rows(sql, (after, upper))  # blobs arrive as bytes from both drivers
+            after = upper
 
     def seam(self, position: int) -> Seam | None:
         """The stored link at ``position`` as a walk's starting point (None if it is gone)."""
