@@ -196,6 +196,22 @@ def test_forged_event_before_the_others(sample: tuple[Ledger, RawStore]) -> None
     assert problem(service) == (1, "forged event")
 
 
+def test_forged_event_hidden_by_a_deleted_one(sample: tuple[Ledger, RawStore]) -> None:
+    """As many events as links again: the forged one still shows, at its place."""
+    service, raw = sample
+    oid = raw.run(f"SELECT originator_id FROM ledger_events WHERE {raw.nid} = ?", raw.nid_at(K))[0][
+        0
+    ]
+    raw.run(
+        f"INSERT INTO ledger_events ({raw.nid}, originator_id, originator_version, topic, "
+        "state) VALUES (0, ?, 998, 'PlanIssued', ?)",
+        oid,
+        raw.state_at(K),
+    )
+    _delete(raw, K + 10, link=False)
+    assert problem(service) == (1, "forged event")
+
+
 def test_edit_and_rehash_is_caught_against_an_earlier_digest(
     sample: tuple[Ledger, RawStore],
 ) -> None:

@@ -13,7 +13,7 @@ from subprocess import PIPE, Popen
 from typing import Any, BinaryIO
 
 from .adapters.chain import Problem, Verification, checkpoint_positions, payload_digest, walk
-from .adapters.store import StoreError
+from .adapters.store import ChainReader, StoreError
 from .domain import DomainError
 from .services import Ledger
 
@@ -34,23 +34,17 @@ def verify(
     A long chain is walked by ``processes`` processes (default: one per core, up to 8)."""
     chain = ledger.chain
     checkpoints = _checkpoints(digest) if digest else {}
-    limit: int | None = None
-    forged: Problem | None = None
-    unlinked = chain.first_unlinked()
-    if unlinked is not None:
-        nid, version, topic = unlinked
-        position = chain.position_before(nid) + 1
-        forged = Problem(
-            position,
-            "forged event",
-            f"notification {nid} ({topic} v{version}) has no link: it was inserted outside the "
-            "ledger",
-        )
-        limit = position - 1
-    head = chain.head()[0] if limit is None else limit
+    # as many events as links, and the walk proves each link has its own event: then none is
+    # unlinked, and the search for a forged event (a scan of the whole log) can be skipped
+    forged = None if chain.as_many_events_as_links() else _forged(chain)
+    head = chain.head()[0] if forged is None else forged.position - 1
     result = _walk(ledger, head, frozenset(checkpoints), progress, processes or min(_cores(), 8))
     if not result.ok:
         assert result.problem is not None
+        if forged is None:  # counted equal: a forged event may hide behind a deleted one
+            forged = _forged(chain)
+        if forged is not None and forged.position <= result.problem.position:
+            return Verification().fail(forged)
         if result.problem.kind == "payload changed":
             result.problem = _moved(ledger, result.problem) or result.problem
         return result
@@ -59,6 +53,19 @@ def verify(
     if checkpoints:
         _compare(result, checkpoints)
     return result
+
+
+def _forged(chain: ChainReader) -> Problem | None:
+    """The earliest event with no link, as the position where it claims a place."""
+    unlinked = chain.first_unlinked()
+    if unlinked is None:
+        return None
+    nid, version, topic = unlinked
+    return Problem(
+        chain.position_before(nid) + 1,
+        "forged event",
+        f"notification {nid} ({topic} v{version}) has no link: it was inserted outside the ledger",
+    )
 
 
 def _walk(

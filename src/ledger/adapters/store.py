@@ -314,6 +314,12 @@ class ChainReader:
                 r[8],
             )
 
+    def as_many_events_as_links(self) -> bool:
+        rows = self._rows(
+            f"SELECT (SELECT COUNT(*) FROM {self.events}), (SELECT COUNT(*) FROM {self.chain})", ()
+        )
+        return bool(rows[0][0] == rows[0][1])
+
     def first_unlinked(self) -> tuple[int, int, str] | None:
         """The earliest event with no link (notification id, version, topic), if any."""
         rows = self._rows(
