@@ -246,7 +246,7 @@ def measure(backend: str, events: int) -> list[dict[str, Any]]:
         pass_time = timed([sys.executable, "-c", "pass"])
         register_officer(url)
         record_time = timed(lambda: record_decision(url), runs=5)
-        row("one officer `record decision` through the CLI (s)", record_time, pass_time,
+        row("one officer `decision record` through the CLI (s)", record_time, pass_time,
             "<= 4x and <= 0.4 s", baseline_is="python -c pass")
 
         say(f"{backend}: rebuild, verify and their raw baselines")
