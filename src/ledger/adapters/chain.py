@@ -64,7 +64,7 @@ def _link(
 
 _HEAD = struct.Struct(">Q16sQ")
 """uint64_be(position) || originator_id (16 bytes) || uint64_be(originator_version)"""
-_TOPICS: dict[str | None, bytes] = {}
+_TOPICS: dict[str, bytes] = {}
 
 
 def _topic(topic: str) -> bytes:
@@ -167,8 +167,7 @@ def walk(
     """
     result = Verification()
     expected, previous, last_notification = start[0] + 1, start[1], start[2]
-    sha256, payload_prefix, chain_prefix = hashlib.sha256, _PAYLOAD_PREFIX, _CHAIN_PREFIX
-    head, topics = _HEAD.pack, _TOPICS
+    sha256, payload_prefix = hashlib.sha256, _PAYLOAD_PREFIX
     for position, nid, salt, digest, stored, originator, version, topic, state in linked:
         if progress is not None:
             next(progress, None)
@@ -198,12 +197,9 @@ def walk(
                     "the stored event no longer matches the digest its link committed to",
                 )
             )
-        if originator.__class__ is str:  # SQLite keeps ids as hex text
+        if isinstance(originator, str):  # SQLite keeps ids as hex text
             originator = bytes.fromhex(originator.replace("-", ""))
-        topic_bytes = topics.get(topic) or _topic(topic or "")
-        link = sha256(chain_prefix + head(position, originator, version) + topic_bytes + digest
-                      + previous).digest()
-        if link != stored:
+        if _link(position, originator, version, topic or "", digest, previous) != stored:
             return result.fail(
                 Problem(
                     position,
