@@ -89,8 +89,17 @@ def _walk(
     others = [_start_segment(ledger.location.url, seams[k], seams[k + 1], capture)
               for k in range(1, parts)]
     ticks = None if progress is None else _scaled(progress, parts)
-    results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks)]
-    results += [_finish_segment(other) for other in others]
+    try:
+        results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks)]
+        for other in others:
+            if not results[-1].ok:  # the answer is already known
+                break
+            results.append(_finish_segment(other))
+    finally:
+        for other in others:
+            if other.poll() is None:
+                other.kill()
+                other.communicate()
     joined = Verification()
     for k, result in enumerate(results):
         if not result.ok:
@@ -111,13 +120,16 @@ def _walk(
     return joined
 
 
-_SEGMENT = "import sys; from ledger.audit import _segment; _segment(sys.argv[1], sys.stdout.buffer)"
+_SEGMENT = "import os, sys; from ledger.audit import _segment; " \
+    "_segment(os.environ['LEDGER_VERIFY_SEGMENT'], sys.stdout.buffer)"
 
 
 def _start_segment(url: str, after: int, until: int, capture: frozenset[int]) -> Popen[bytes]:
-    """A fresh interpreter, not multiprocessing: callers need no ``__main__`` guard."""
+    """A fresh interpreter, not multiprocessing: callers need no ``__main__`` guard. The job
+    goes in the environment, not the arguments, where anyone could read the store's URL."""
     job = json.dumps([url, after, until, sorted(capture)])
-    return Popen([sys.executable, "-c", _SEGMENT, job], stdout=PIPE, stderr=PIPE)
+    return Popen([sys.executable, "-c", _SEGMENT], stdout=PIPE, stderr=PIPE,
+                 env={**os.environ, "LEDGER_VERIFY_SEGMENT": job})
 
 
 def _finish_segment(child: Popen[bytes]) -> Verification:
