@@ -119,17 +119,6 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any) -> str:
-    if type(value) is str:  # most values: skip the encoder's set-up
-        return _encode_str(value)
-    return json.dumps(jsonable(value), sort_keys=True, ensure_ascii=False)
-
-
-_encode_str: Any = getattr(json.encoder, "c_encode_basestring", None) or (
-    json.encoder.py_encode_basestring
-)
-
-
 def standard_columns() -> list[Column[Any]]:
     """Columns every projection row has: which event made it, its two times, its correction."""
     return [

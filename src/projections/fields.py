@@ -2,7 +2,7 @@
 
 Each stored row says: this event set these fields of this entity to these values (a JSON
 object, ``changes``), effective then, known then. Read back, a row is expanded into one row per
-field (``field``, ``value`` as JSON text, and for the audit trail ``before``). The state of an
+field (``field``, ``value`` and, for the audit trail, ``before``, decoded). The state of an
 entity for a question (as_of, known_at) is, field by field, the value of the latest visible
 field row (by effective time, then position). Sums and series are read from the same rows.
 
