@@ -130,6 +130,16 @@ def test_deleted_last_event(sample: tuple[Ledger, RawStore]) -> None:
     assert problem(service) == (last, "position missing")
 
 
+def test_link_forged_far_ahead(sample: tuple[Ledger, RawStore]) -> None:
+    """A link at a huge position is one jump, not a walk through every empty page to it."""
+    service, raw = sample
+    far = 10**15
+    raw.run(
+        "INSERT INTO ledger_chain VALUES (?, ?, ?, ?, ?)", far, 10**9, b"s", b"d", b"h"
+    )
+    assert problem(service) == (LAST + 1, "position missing")
+
+
 def test_truncation_is_caught_against_an_earlier_digest(sample: tuple[Ledger, RawStore]) -> None:
     service, raw = sample
     digest = take_digest(service)

@@ -265,8 +265,15 @@ class ChainReader:
         last = self.head()[0] if until is None else until
         while after < last:
             upper = min(last, after + PAGE)
-            yield from self._rows(sql, (after, upper))  # blobs arrive as bytes from both drivers
-            after = upper
+            page = self._rows(sql, (after, upper))
+            yield from page  # blobs arrive as bytes from both drivers
+            if page:
+                after = upper
+            else:  # a gap (links deleted, or one forged far ahead): skip it in one step
+                following = self.next_position(after)
+                if following is None:
+                    return
+                after = following - 1
 
     def seam(self, position: int) -> Seam | None:
         """The stored link at ``position`` as a walk's starting point (None if it is gone)."""
