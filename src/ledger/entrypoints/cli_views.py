@@ -155,14 +155,14 @@ def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str |
 def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
               **filters: Any) -> None:
     """The decision trail: Records of Decision with sign-offs, interests and publication."""
-    from projections.base import Ask
+    from projections.base import moment
     from projections.runner import DECISION_TRAIL
 
     ask = _ask(as_of, known_at)
     for name, option in (("date_from", "from"), ("date_to", "to")):
         if filters[name] is not None:
             try:
-                Ask.of(filters[name])
+                moment(filters[name])
             except ValueError as exc:
                 raise Failure(EXIT_BAD_INPUT, f"{option}: {exc}") from None
     with _reading(obj) as rows:
