@@ -20,14 +20,8 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import permissions
-from .adapters.store import (
-    ChainReader,
-    EventMapper,
-    StoreError,
-    StoreLocation,
-    decode_event,
-    open_recorder,
-)
+from .adapters.codec import EventMapper, decode_event
+from .adapters.store import ChainReader, StoreError, StoreLocation, open_recorder
 from .domain import (
     AGGREGATE_OF,
     Aggregate,

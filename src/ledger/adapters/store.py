@@ -7,7 +7,6 @@ events and their chain links in one transaction, so an event never exists withou
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,15 +15,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import (
-    JSONTranscoder,
-    Mapper,
-    PersistenceError,
-    StoredEvent,
-)
+from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from ..domain import EVENT_TYPES, Event
 from .chain import ZERO_HASH, ChainRow, Linked, LinkedEvent, Seam, new_links
 
 EVENTS_TABLE = "ledger_events"
@@ -35,42 +28,6 @@ PAGE = 5_000
 
 class StoreError(Exception):
     """The store cannot be opened or used (bad URL, unreachable server)."""
-
-
-def canonical_json(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-class EventMapper(Mapper[UUID]):
-    """Stores each event as canonical JSON under its class name (stable across refactors)."""
-
-    def __init__(self) -> None:
-        super().__init__(transcoder=JSONTranscoder())
-
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        event: Event = domain_event
-        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
-        return StoredEvent(
-            originator_id=event.originator_id,
-            originator_version=event.originator_version,
-            topic=type(event).__name__,
-            state=canonical_json(state),
-        )
-
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        return decode_event(
-            stored_event.originator_id,
-            stored_event.originator_version,
-            stored_event.topic,
-            stored_event.state,
-        )
-
-
-def decode_event(originator_id: UUID | str, version: int, topic: str, state: bytes) -> Event:
-    data = json.loads(state)
-    data["originator_id"] = originator_id
-    data["originator_version"] = version
-    return EVENT_TYPES[topic].model_validate(data)
 
 
 # ---------------------------------------------------------------------------- SQLite
