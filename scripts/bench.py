@@ -145,7 +145,7 @@ else:
     from ledger.services import Ledger
     from ledger.audit import verify
     from projections.runner import Runner
-    ledger = Ledger(url, create=False)
+    ledger = Ledger(url, mode="read")
     started = time.perf_counter()
     if what.startswith("verify"):
         result = verify(ledger, processes=1 if what == "verify-one" else None)
@@ -178,7 +178,7 @@ def trail_latency(url: str, runs: int = 40) -> tuple[float, float]:
     from projections.base import Ask
     from projections.runner import DECISION_TRAIL, Runner
 
-    ledger = Ledger(url, create=False)
+    ledger = Ledger(url, mode="read")
     runner = Runner(ledger)
     runner.catch_up()
     samples = []
@@ -203,7 +203,7 @@ def register_officer(url: str) -> None:
     envelope = {"role": "administrator", "body": "synthetic-pcc", "effective_at": "2014-01-01",
                 "source": {"document": "bench"}, "acts_for": "synthetic-pcc",
                 "actor": "bench-admin"}
-    with Ledger(url, create=False) as ledger:
+    with Ledger(url, mode="read") as ledger:
         ledger.record([Fact(type="ActorRegistered", key="bench-admin",
                             fields={**envelope, "name": "Admin", "roles": ["administrator"]})],
                       acting="bench-admin")
@@ -222,7 +222,7 @@ def record_decision(url: str) -> list[str]:
 def mean_state_size(url: str) -> int:
     from ledger.services import Ledger
 
-    with Ledger(url, create=False) as ledger:
+    with Ledger(url, mode="read") as ledger:
         sizes = [len(n.state or b"") for n in ledger.chain.linked(until=SMALL)]
     return round(sum(sizes) / len(sizes))
 

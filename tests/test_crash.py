@@ -34,7 +34,7 @@ CHILD = textwrap.dedent("""
 
     announce(store.SQLiteChainRecorder, "_insert_events")
     announce(postgres.PostgresChainRecorder, "insert_events")
-    ledger = Ledger(url, create=False)
+    ledger = Ledger(url, mode="read")
     facts = [grant(f"bulk-{n}") for n in range(size)]
     ledger.record(facts)
     print("done", flush=True)

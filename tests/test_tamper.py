@@ -113,21 +113,21 @@ def test_edited_header(sample: tuple[Ledger, RawStore]) -> None:
 def test_deleted_event(sample: tuple[Ledger, RawStore]) -> None:
     service, raw = sample
     raw.run(f"DELETE FROM ledger_events WHERE {raw.nid} = ?", raw.nid_at(K))
-    assert problem(service) == (K, "position missing")
+    assert problem(service) == (K, "event missing")
 
 
 def test_deleted_event_and_its_link(sample: tuple[Ledger, RawStore]) -> None:
     service, raw = sample
     raw.run(f"DELETE FROM ledger_events WHERE {raw.nid} = ?", raw.nid_at(K))
     raw.run("DELETE FROM ledger_chain WHERE position = ?", K)
-    assert problem(service) == (K, "position missing")
+    assert problem(service) == (K, "link missing")
 
 
 def test_deleted_last_event(sample: tuple[Ledger, RawStore]) -> None:
     service, raw = sample
     last = LAST
     raw.run(f"DELETE FROM ledger_events WHERE {raw.nid} = ?", raw.nid_at(last))
-    assert problem(service) == (last, "position missing")
+    assert problem(service) == (last, "event missing")
 
 
 def test_link_forged_far_ahead(sample: tuple[Ledger, RawStore]) -> None:
@@ -137,7 +137,7 @@ def test_link_forged_far_ahead(sample: tuple[Ledger, RawStore]) -> None:
     raw.run(
         "INSERT INTO ledger_chain VALUES (?, ?, ?, ?, ?)", far, 10**9, b"s", b"d", b"h"
     )
-    assert problem(service) == (LAST + 1, "position missing")
+    assert problem(service) == (LAST + 1, "link missing")
 
 
 def test_truncation_is_caught_against_an_earlier_digest(sample: tuple[Ledger, RawStore]) -> None:

@@ -11,15 +11,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from subprocess import PIPE, Popen
 from typing import Any, BinaryIO
+from uuid import UUID
 
-from .adapters.chain import Problem, Verification, checkpoint_positions, payload_digest, walk
+from .adapters.chain import (
+    Problem,
+    Seam,
+    Verification,
+    checkpoint_positions,
+    payload_digest,
+    walk,
+)
 from .adapters.store import ChainReader, StoreError
 from .domain import DomainError
 from .services import Ledger
 
-DIGEST_FORMAT = "ledger-digest/v1"
+DIGEST_FORMAT = "ledger-digest/v2"
+OLD_DIGEST_FORMAT = "ledger-digest/v1"
+"""Digests taken before log ids; they can only be of a store that has no log id either."""
 PARALLEL_FROM = 200_000
 """From this many links, ``verify`` walks the chain in segments, one per core."""
+
+
+class CheckFailed(Exception):
+    """Verification found a problem (exit 1): raised where a verified answer was required."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def verify(
@@ -28,41 +46,59 @@ def verify(
     progress: Iterator[None] | None = None,
     *,
     processes: int | None = None,
+    checkpoints: bool = False,
 ) -> Verification:
-    """Recomputes the whole chain; with a digest, also proves the log extends it.
+    """Accounts for every row of both tables; with a digest, also proves the log extends it.
 
-    A long chain is walked by ``processes`` processes (default: one per core, up to 8)."""
+    The links at 1..head are walked (in segments on all cores when the chain is long); every
+    other link is out of range, and every event that no walked link names is forged. The
+    problem reported is the one at the smallest position. ``checkpoints`` keeps the hashes a
+    new digest records. A long chain is walked by ``processes`` processes (default: one per
+    core, up to 8)."""
     chain = ledger.chain
-    checkpoints = _checkpoints(digest) if digest else {}
-    # as many events as links, and the walk proves each link has its own event: then none is
-    # unlinked, and the search for a forged event (a scan of the whole log) can be skipped
-    forged = None if chain.as_many_events_as_links() else _forged(chain)
-    head = chain.head()[0] if forged is None else forged.position - 1
-    result = _walk(ledger, head, frozenset(checkpoints), progress, processes or min(_cores(), 8))
-    if not result.ok:
-        assert result.problem is not None
-        if forged is None:  # counted equal: a forged event may hide behind a deleted one
-            forged = _forged(chain)
-        if forged is not None and forged.position <= result.problem.position:
-            return Verification().fail(forged)
-        if result.problem.kind == "payload changed":
-            result.problem = _moved(ledger, result.problem) or result.problem
-        return result
-    if forged is not None:
-        return result.fail(forged)
-    if checkpoints:
-        _compare(result, checkpoints)
+    census = chain.census()
+    head = census.last
+    attested = _checkpoints(digest) if digest else {}
+    capture = frozenset(attested) | frozenset(checkpoint_positions(head) if checkpoints else ())
+    start: Seam = (0, chain.genesis(), 0)
+    result = _walk(ledger, head, capture, progress, processes or min(_cores(), 8), start)
+    result.log_id = chain.log_id()
+    problems = [] if result.problem is None else [result.problem]
+    if census.first is not None and census.first < 1:
+        problems.append(
+            Problem(
+                census.first,
+                "link out of range",
+                f"a chain row at position {census.first} is outside 1..{head}: "
+                "it was inserted outside the ledger",
+            )
+        )
+    if not result.ok or census.events != head:
+        # when the walk passed, each of its links names a distinct event: as many events as
+        # links then leaves none unnamed, and the search (a scan of the log) can be skipped
+        forged = _forged(chain, head)
+        if forged is not None:
+            problems.append(forged)
+    if problems:
+        first = min(problems, key=lambda p: p.position)
+        if first.kind == "payload changed":
+            first = _moved(ledger, first, head) or first
+        failed = Verification(log_id=result.log_id)
+        return failed.fail(first)
+    if digest is not None:
+        _same_log(digest, result.log_id)
+        _compare(result, attested)
     return result
 
 
-def _forged(chain: ChainReader) -> Problem | None:
-    """The earliest event with no link, as the position where it claims a place."""
-    unlinked = chain.first_unlinked()
+def _forged(chain: ChainReader, head: int) -> Problem | None:
+    """The earliest event no link in 1..head names, at the position where it claims a place."""
+    unlinked = chain.first_unlinked(head)
     if unlinked is None:
         return None
     nid, version, topic = unlinked
     return Problem(
-        chain.position_before(nid) + 1,
+        chain.position_before(nid, head) + 1,
         "forged event",
         f"notification {nid} ({topic} v{version}) has no link: it was inserted outside the ledger",
     )
@@ -74,6 +110,7 @@ def _walk(
     capture: frozenset[int],
     progress: Iterator[None] | None,
     processes: int,
+    start: Seam,
 ) -> Verification:
     """Walks positions 1..head, in segments on all cores when the chain is long.
 
@@ -83,14 +120,16 @@ def _walk(
     first problem reported is the same one a single walk would find.
     """
     parts = processes if head >= PARALLEL_FROM else 1
+    text_ids = ledger.chain.sqlite
     if parts == 1:
-        return walk(ledger.chain.rows(until=head), capture, progress)
+        return walk(ledger.chain.rows(until=head), capture, progress, start, text_ids=text_ids)
     seams = [head * k // parts for k in range(parts + 1)]
     others = [_start_segment(ledger.location.url, seams[k], seams[k + 1], capture)
               for k in range(1, parts)]
     ticks = None if progress is None else _scaled(progress, parts)
     try:
-        results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks)]
+        results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks, start,
+                        text_ids=text_ids)]
         for other in others:
             if not results[-1].ok:  # the answer is already known
                 break
@@ -110,7 +149,7 @@ def _walk(
             return Verification().fail(
                 Problem(
                     end + 1,
-                    "position missing",
+                    "link missing",
                     f"the chain jumps from {end} to {after}: links {end + 1}..{(after or 0) - 1} "
                     "were deleted",
                 )
@@ -145,12 +184,13 @@ def _segment(job: str, answer: BinaryIO) -> None:
     """One segment, in its own process (see ``_walk``)."""
     url, after, until, positions = json.loads(job)
     capture = frozenset(positions)
-    with Ledger(url, create=False) as ledger:
+    with Ledger(url, mode="read") as ledger:
         start = ledger.chain.seam(after)
         if start is None:  # the link at the seam is gone; the segment before reports it
             result = Verification(head_position=after)
         else:
-            result = walk(ledger.chain.rows(after, until), capture, start=start)
+            result = walk(ledger.chain.rows(after, until), capture, start=start,
+                          text_ids=ledger.chain.sqlite)
     answer.write(pickle.dumps(result))
 
 
@@ -169,38 +209,44 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _moved(ledger: Ledger, problem: Problem) -> Problem | None:
+def _moved(ledger: Ledger, problem: Problem, head: int) -> Problem | None:
     """A changed payload that another link committed to means events were reordered."""
-    here = next(ledger.chain.linked(problem.position - 1, problem.position), None)
-    if here is None or here.state is None:
+    here = next(ledger.chain.rows(problem.position - 1, problem.position), None)
+    if here is None or type(here[9]) is not bytes:
         return None
-    for other in ledger.chain.linked():
-        link = other.link
+    for other in ledger.chain.rows(until=head):
+        position, salt, digest = other[0], other[2], other[3]
         if (
-            link.position != problem.position
-            and payload_digest(link.salt, here.state) == link.payload_digest
+            position != problem.position
+            and type(salt) is bytes
+            and payload_digest(salt, here[9]) == digest
         ):
             return Problem(
                 problem.position,
                 "order changed",
-                f"the event stored here is the one the chain has at position {link.position}",
+                f"the event stored here is the one the chain has at position {position}",
             )
     return None
 
 
-def _compare(result: Verification, checkpoints: dict[int, bytes]) -> None:
-    attested = max(checkpoints)
-    if result.head_position < attested:
-        result.fail(
-            Problem(
-                result.head_position + 1,
-                "truncated",
-                f"the digest attests {attested} events; the log now ends at {result.head_position}",
-            )
+def _same_log(digest: dict[str, Any], log_id: bytes | None) -> None:
+    theirs = digest.get("log_id")
+    ours = None if log_id is None else str(UUID(bytes=log_id))
+    if theirs != ours:
+        raise DomainError(
+            "digest",
+            f"the digest is of log {theirs or '(none: taken before log ids)'}, "
+            f"this store is log {ours or '(none: created before log ids)'}",
         )
-        return
+
+
+def _compare(result: Verification, checkpoints: dict[int, bytes]) -> None:
+    """The first checkpoint that differs names a rewrite (exactly, or the start of its window);
+    only when every checkpoint the log still reaches matches is a shorter log 'truncated'."""
     last_good = 0
     for position in sorted(checkpoints):
+        if position > result.head_position:
+            break
         if result.captured.get(position) != checkpoints[position]:
             where = (
                 f"the link at {position} differs from the digest"
@@ -209,26 +255,42 @@ def _compare(result: Verification, checkpoints: dict[int, bytes]) -> None:
             )
             result.fail(
                 Problem(
-                    position if position == last_good + 1 else last_good + 1,
+                    last_good + 1,
                     "rewritten",
                     f"{where}: history was edited and re-hashed after the digest was taken",
                 )
             )
             return
         last_good = position
+    attested = max(checkpoints, default=0)
+    if result.head_position < attested:
+        unchecked = (
+            f"; links {last_good + 1}..{result.head_position} fall between the digest's "
+            "checkpoints and may have been rewritten too"
+            if last_good < result.head_position
+            else ""
+        )
+        result.fail(
+            Problem(
+                last_good + 1,
+                "truncated",
+                f"the digest attests {attested} events; the log now ends at "
+                f"{result.head_position}{unchecked}",
+            )
+        )
 
 
 def take_digest(ledger: Ledger) -> dict[str, Any]:
-    """A verified snapshot an auditor keeps: head position and hash, plus checkpoints."""
-    head, _ = ledger.chain.head()
-    positions = checkpoint_positions(head)
-    result = walk(ledger.chain.rows(until=head), frozenset(positions))
-    if not result.ok:
-        raise DomainError(
-            "store", f"refusing to digest a chain that fails verification: {result.problem}"
-        )
+    """A verified snapshot an auditor keeps: log id, head position and hash, checkpoints.
+
+    It verifies exactly as ``verify`` does, and refuses (CheckFailed) a chain that fails."""
+    result = verify(ledger, checkpoints=True)
+    if result.problem is not None:
+        raise CheckFailed(result.problem)
+    positions = checkpoint_positions(result.head_position)
     return {
         "format": DIGEST_FORMAT,
+        "log_id": None if result.log_id is None else str(UUID(bytes=result.log_id)),
         "position": result.head_position,
         "head_hash": result.head_hash.hex(),
         "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -237,25 +299,56 @@ def take_digest(ledger: Ledger) -> dict[str, Any]:
 
 
 def load_digest(path: Path) -> dict[str, Any]:
+    """A digest file, checked for shape: one line naming what is wrong (exit 2) otherwise."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise DomainError("digest", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise DomainError("digest", f"{path} is not a text file") from None
     except json.JSONDecodeError as exc:
         raise DomainError("digest", f"{path} is not JSON ({exc.msg}, line {exc.lineno})") from None
-    if not isinstance(data, dict) or data.get("format") != DIGEST_FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in (DIGEST_FORMAT, OLD_DIGEST_FORMAT):
         raise DomainError("digest", f"{path} is not a {DIGEST_FORMAT} digest")
+    log_id = data.get("log_id")
+    if data["format"] == DIGEST_FORMAT:
+        try:
+            data["log_id"] = None if log_id is None else str(UUID(log_id))
+        except (TypeError, ValueError, AttributeError):
+            raise DomainError("digest", f"log_id: '{log_id}' is not a log id") from None
+    else:
+        data["log_id"] = None
     _checkpoints(data)
     return data
 
 
 def _checkpoints(digest: dict[str, Any]) -> dict[int, bytes]:
+    points: dict[int, bytes] = {}
     try:
-        points = {int(p): bytes.fromhex(h) for p, h in digest.get("checkpoints", [])}
-        points[int(digest["position"])] = bytes.fromhex(digest["head_hash"])
+        head = _position(digest["position"], "position", allow_zero=True)
+        for item in digest.get("checkpoints", []):
+            position, hash_ = item
+            points[_position(position, "checkpoints", allow_zero=False)] = _hash(hash_)
+        if head:
+            points[head] = _hash(digest["head_hash"])
     except (KeyError, TypeError, ValueError):
         raise DomainError(
             "digest", "malformed: needs position, head_hash and checkpoints"
         ) from None
-    points.pop(0, None)
+    beyond = [p for p in points if p > head]
+    if beyond:
+        raise DomainError("digest", f"checkpoints: position {beyond[0]} is beyond the head {head}")
     return points
+
+
+def _position(value: Any, name: str, *, allow_zero: bool) -> int:
+    if type(value) is not int or value < (0 if allow_zero else 1) or value >= 2**63:
+        raise DomainError("digest", f"{name}: {value!r} is not a chain position")
+    return value
+
+
+def _hash(value: Any) -> bytes:
+    raw = bytes.fromhex(value)
+    if len(raw) != 32:
+        raise DomainError("digest", f"'{str(value)[:80]}' is not a 32-byte SHA-256 hash")
+    return raw

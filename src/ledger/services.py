@@ -21,7 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import permissions
 from .adapters.codec import EventMapper, decode_event
-from .adapters.store import ChainReader, StoreError, StoreLocation, open_recorder
+from .adapters.store import (
+    ChainReader,
+    StoreError,
+    StoreLocation,
+    open_recorder,
+    open_standin,
+    store_exists,
+)
 from .domain import (
     AGGREGATE_OF,
     Aggregate,
@@ -96,13 +103,27 @@ class _LedgerApplication(Application[UUID]):
 
 
 class Ledger:
-    """The ledger's service layer: every entry point (CLI, importer, tests) goes through here."""
+    """The ledger's service layer: every entry point (CLI, importer, tests) goes through here.
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    ``mode`` says what opening may do to the store: "read" opens it read-only and never
+    creates or alters it; "write" opens it for appends, and a store that does not exist yet is
+    created by the first append that is accepted (so a refused command creates nothing);
+    "create" makes the store now if it is absent.
+    """
+
+    def __init__(self, url: str, *, mode: str = "write") -> None:
         self.location = StoreLocation.parse(url)
-        self.recorder = open_recorder(self.location, create=create)
-        self.app = _LedgerApplication(self.recorder)
-        self.chain = ChainReader(self.recorder)
+        self.mode = mode
+        self.absent = mode == "write" and not store_exists(self.location)
+        if self.absent:  # an empty stand-in answers reads until the first append
+            self._attach(open_standin())
+        else:
+            self._attach(open_recorder(self.location, mode))
+
+    def _attach(self, recorder: Any) -> None:
+        self.recorder = recorder
+        self.app = _LedgerApplication(recorder)
+        self.chain = ChainReader(recorder)
 
     def close(self) -> None:
         self.app.close()
@@ -127,6 +148,10 @@ class Ledger:
         events = [batch.add(fact) for fact in facts]
         if not events:
             return []
+        if self.absent:  # accepted: now the store may be made
+            self.app.close()
+            self._attach(open_recorder(self.location, "create"))
+            self.absent = False
         try:
             # the event store directly: Application.save() would only add a runtime Protocol
             # isinstance check per event (no snapshots or policies here)

@@ -7,14 +7,17 @@ and position in step. Replaying an event a projection has already seen does noth
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 from sqlalchemy import (
     Column,
@@ -30,6 +33,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
 
 from ledger.adapters.store import StoreLocation
 from ledger.domain import Event
@@ -64,6 +69,12 @@ TRACKING = Table(
     Column("position", Integer, nullable=False),
     Column("updated_at", String(32), nullable=False),
 )
+SOURCE = Table(
+    "projection_source",
+    _tracking_metadata,
+    Column("log_id", String(36), primary_key=True),
+)
+"""The log the read models were built from: read models of another log are rebuilt."""
 
 
 ANALYZE_AFTER = 10_000
@@ -71,11 +82,18 @@ ANALYZE_AFTER = 10_000
 
 
 def engine_for(location: StoreLocation) -> Engine:
-    """Read models live in the store's own database (same file, or same schema)."""
+    """Where the read models live: never in the store itself, which reading must not write.
+
+    SQLite: a file beside the store (``ledger.db`` -> ``ledger.projections.db``), or memory
+    when that cannot be written (a read-only directory). PostgreSQL: tables of their own in
+    the store's schema, written through their own connections (the store's are read-only).
+    """
     if location.backend == "sqlite":
-        engine = create_engine(
-            f"sqlite:///{location.path}", connect_args={"timeout": 60}, poolclass=None
-        )
+        assert location.path is not None
+        path = projections_path(location.path)
+        if not _writable(path):
+            return memory_engine()
+        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 60}, poolclass=None)
 
         @event.listens_for(engine, "connect")
         def _wal(dbapi_conn: Any, _: Any) -> None:
@@ -89,10 +107,28 @@ def engine_for(location: StoreLocation) -> Engine:
     auth = quote(location.user, safe="")
     if location.password:
         auth += ":" + quote(location.password, safe="")
+    schema = location.schema.replace('"', '""')
     return create_engine(
         f"postgresql+psycopg://{auth}@{location.host}:{location.port}/{location.dbname}",
-        connect_args={"options": f"-csearch_path={location.schema}", "connect_timeout": 5},
+        connect_args={"options": f'-csearch_path="{schema}"', "connect_timeout": 5},
     )
+
+
+def memory_engine() -> Engine:
+    """Read models in memory: rebuilt by every command, for stores nobody may write beside."""
+    return create_engine(
+        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+    )
+
+
+def projections_path(store: Path) -> Path:
+    return store.with_name(f"{store.stem}.projections{store.suffix or '.db'}")
+
+
+def _writable(path: Path) -> bool:
+    if path.exists():
+        return os.access(path, os.W_OK)
+    return os.access(path.parent, os.W_OK | os.X_OK)
 
 
 @dataclass(frozen=True)
@@ -118,20 +154,37 @@ class Runner:
     def ensure_tables(self) -> None:
         if self._ready:
             return
+        try:
+            self._create_tables()
+        except DBAPIError:  # the read models cannot be written there: keep them in memory
+            self.engine.dispose()
+            self.engine = memory_engine()
+            self._create_tables()
+        self._ready = True
+
+    def _create_tables(self) -> None:
+        log = self.ledger.chain.log_id()
+        log_name = "" if log is None else str(UUID(bytes=log))
+        head = self.ledger.chain.census().last
         _tracking_metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             existing = inspect(conn)
+            source = conn.execute(select(SOURCE.c.log_id)).scalars().all()
+            positions = self.positions(conn)
+            other_log = source != [log_name]
             for name, projection in PROJECTIONS.items():
-                if any(
+                if other_log or positions[name] > head or any(
                     existing.has_table(table.name)
                     and {c["name"] for c in existing.get_columns(table.name)}
                     != set(table.columns.keys())
                     for table in projection.tables
-                ):  # written by an older version of this read model: rebuild it from the log
+                ):  # another log's, a longer log's, or an older version's: rebuild from the log
                     projection.metadata.drop_all(conn)
                     _save_position(conn, name, 0)
                 projection.metadata.create_all(conn)
-        self._ready = True
+            if other_log:
+                conn.execute(SOURCE.delete())
+                conn.execute(SOURCE.insert().values(log_id=log_name))
 
     def positions(self, conn: Connection) -> dict[str, int]:
         stored = dict(conn.execute(select(TRACKING.c.name, TRACKING.c.position)).all())

@@ -10,7 +10,8 @@ Canonical form (version 1), for chain position n >= 1 (consecutive, starting at 
                       || uint32_be(len(topic)) || topic (UTF-8)
                       || payload_digest_n
                       || hash_{n-1} )
-    hash_0 = 32 zero bytes
+    hash_0 = SHA-256( "ledger-log/v1" 0x00 || log_id )   (32 zero bytes for a store made
+                                                          before log ids, which has none)
 
 ``state_n`` is the stored event's bytes exactly as written (canonical JSON: sorted keys, no
 spaces, UTF-8); ``salt_n`` is 16 random bytes kept in the chain row. The chain commits to the
@@ -26,12 +27,20 @@ import os
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 ZERO_HASH = bytes(32)
 SALT_BYTES = 16
 _PAYLOAD_PREFIX = b"ledger-payload/v1\x00"
 _CHAIN_PREFIX = b"ledger-chain/v1\x00"
+_LOG_PREFIX = b"ledger-log/v1\x00"
+
+
+def genesis_hash(log_id: bytes | None) -> bytes:
+    """hash_0: binds every link to the log's id, so a digest or a link of one log can never
+    pass for another's, and a changed log id shows at position 1."""
+    return ZERO_HASH if log_id is None else hashlib.sha256(_LOG_PREFIX + log_id).digest()
 
 
 def new_salt() -> bytes:
@@ -104,12 +113,11 @@ def new_links(
     return rows
 
 
-Linked = tuple[
-    int, int, bytes, bytes, bytes, bytes | str | None, int | None, str | None, bytes | None
-]
+Linked = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]
 """A link joined with its event as read, flat for speed: position, notification id, salt,
-payload digest, hash, originator id (16 bytes, or hex text as SQLite keeps it), version, topic,
-state (the event's fields None if it is gone)."""
+payload digest, hash, the event's notification id (None if the event is gone), originator id
+(16 bytes, or hex text as SQLite keeps it), version, topic, state. Typed ``Any``: an insider
+can store anything, and the walk checks each value's type before trusting it."""
 
 
 Seam = tuple[int, bytes, int]
@@ -131,12 +139,30 @@ class LinkedEvent:
 class Problem:
     position: int
     kind: str
-    """payload changed | position missing | order changed | link mismatch | forged event |
-    truncated | rewritten"""
+    """link missing | event missing | payload changed | order changed | linked twice |
+    link mismatch | forged event | link out of range | id respelled | malformed row |
+    truncated | rewritten (see KINDS)"""
     detail: str
 
     def __str__(self) -> str:
         return f"position {self.position}: {self.kind}: {self.detail}"
+
+
+KINDS = {
+    "link missing": "positions jump: links were deleted, or one was forged far ahead",
+    "event missing": "a link's event row is gone (deleted, or moved to another row)",
+    "payload changed": "the event's bytes, or the link's salt or payload digest, changed",
+    "order changed": "events were reordered: notification ids do not rise with position",
+    "linked twice": "two links name the same event",
+    "link mismatch": "the stored hash does not follow from the event and the link before",
+    "forged event": "an event that no link names: inserted outside the ledger",
+    "link out of range": "a chain row at a position outside 1..head",
+    "id respelled": "an originator id not spelled as the ledger writes it",
+    "malformed row": "a column of the wrong type, or NULL",
+    "truncated": "the log is shorter than a digest attests",
+    "rewritten": "a link differs from a digest taken earlier",
+}
+"""Every problem verify reports, with what it means."""
 
 
 @dataclass
@@ -146,6 +172,7 @@ class Verification:
     head_hash: bytes = ZERO_HASH
     problem: Problem | None = None
     captured: dict[int, bytes] = field(default_factory=dict)
+    log_id: bytes | None = None
 
     def fail(self, problem: Problem) -> Verification:
         self.ok = False
@@ -158,37 +185,67 @@ def walk(
     capture: frozenset[int] = frozenset(),
     progress: Iterator[None] | None = None,
     start: Seam = (0, ZERO_HASH, 0),
+    *,
+    text_ids: bool = False,
 ) -> Verification:
     """Recomputes the chain over joined rows in position order; stops at the first problem.
 
     ``capture`` names positions whose stored hashes are kept (for digests and checkpoints).
-    ``start`` is the stored link the rows follow, so a segment can be walked on its own.
-    The loop is flat (tuples, no objects per event): it is what ``verify`` spends its time in.
+    ``start`` is the stored link the rows follow (hash_0 for the first), so a segment can be
+    walked on its own. It checks what the application reads: the exact stored spelling of an
+    originator id (``text_ids``: the store keeps them as text, as SQLite does), and each
+    value's type. The loop is flat (tuples, no objects per event): it
+    is what ``verify`` spends its time in.
     """
     result = Verification()
     expected, previous, last_notification = start[0] + 1, start[1], start[2]
     sha256, payload_prefix = hashlib.sha256, _PAYLOAD_PREFIX
-    for position, nid, salt, digest, stored, originator, version, topic, state in linked:
+    for row in linked:
+        position, nid, salt, digest, stored, event_nid, originator, version, topic, state = row
         if progress is not None:
             next(progress, None)
         if position != expected:
             return result.fail(
                 Problem(
                     expected,
-                    "position missing",
+                    "link missing",
                     f"the chain jumps from {expected - 1} to "
                     f"{position}: links {expected}..{position - 1} were deleted",
                 )
             )
-        if state is None or originator is None or version is None:
+        if event_nid is None:
             return result.fail(
-                Problem(position, "position missing", f"the event (notification {nid}) was deleted")
+                Problem(position, "event missing", f"the event (notification {nid}) was deleted")
             )
-        if nid <= last_notification:
+        if nid == last_notification:
+            return result.fail(
+                Problem(position, "linked twice", f"notification {nid} is linked at "
+                        f"{position - 1} too")
+            )
+        if not (type(nid) is int and nid > last_notification):
             return result.fail(
                 Problem(position, "order changed", f"notification {nid} comes after "
                         f"{last_notification}")
             )
+        if type(originator) is str:  # SQLite keeps ids as 32 lowercase hex digits
+            try:
+                raw = bytes.fromhex(originator)
+            except ValueError:
+                raw = b""
+            if len(raw) != 16 or raw.hex() != originator:
+                return result.fail(
+                    Problem(position, "id respelled", f"originator id '{originator[:40]}' is "
+                            "not spelled as the ledger writes it, so the entity cannot find it")
+                )
+            originator = raw
+        elif text_ids:
+            return result.fail(Problem(position, "malformed row", "originator_id is not text"))
+        if not (
+            type(salt) is bytes and type(digest) is bytes and type(stored) is bytes
+            and type(state) is bytes and type(originator) is bytes and len(originator) == 16
+            and type(version) is int and 0 <= version < 2**64 and type(topic) is str
+        ):
+            return result.fail(Problem(position, "malformed row", _malformed(row)))
         if sha256(payload_prefix + salt + state).digest() != digest:
             return result.fail(
                 Problem(
@@ -197,9 +254,7 @@ def walk(
                     "the stored event no longer matches the digest its link committed to",
                 )
             )
-        if isinstance(originator, str):  # SQLite keeps ids as hex text
-            originator = bytes.fromhex(originator.replace("-", ""))
-        if _link(position, originator, version, topic or "", digest, previous) != stored:
+        if _link(position, originator, version, topic, digest, previous) != stored:
             return result.fail(
                 Problem(
                     position,
@@ -212,6 +267,25 @@ def walk(
         previous, last_notification, expected = stored, nid, expected + 1
     result.head_position, result.head_hash = expected - 1, previous
     return result
+
+
+_COLUMNS = ("position", "notification_id", "salt", "payload_digest", "hash", "event",
+            "originator_id", "originator_version", "topic", "state")
+_TYPES: dict[str, type] = {"salt": bytes, "payload_digest": bytes, "hash": bytes,
+                           "originator_id": bytes, "originator_version": int, "topic": str,
+                           "state": bytes}
+
+
+def _malformed(row: Linked) -> str:
+    for name, value in zip(_COLUMNS, row, strict=True):
+        wanted = _TYPES.get(name)
+        if wanted is None:
+            continue
+        if value is None:
+            return f"{name} is NULL"
+        if type(value) is not wanted:
+            return f"{name} is {type(value).__name__}, not {wanted.__name__}"
+    return "originator_version out of range"
 
 
 def checkpoint_positions(head: int, most: int = 4096) -> list[int]:

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
-from uuid import UUID
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+from uuid import UUID, uuid4
 
 from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from .chain import ZERO_HASH, ChainRow, Linked, LinkedEvent, Seam, new_links
+from .chain import ChainRow, Linked, LinkedEvent, Seam, genesis_hash, new_links
 
 EVENTS_TABLE = "ledger_events"
 CHAIN_TABLE = "ledger_chain"
+LOG_TABLE = "ledger_log"
 DEFAULT_STORE_URL = "sqlite:///events_store/ledger.db"
 PAGE = 5_000
 
@@ -56,16 +58,41 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
             "position INTEGER PRIMARY KEY, notification_id INTEGER NOT NULL UNIQUE, "
             "salt BLOB NOT NULL, payload_digest BLOB NOT NULL, hash BLOB NOT NULL)"
         )
-        guards = _SQLITE_GUARDS.format(
-            t=self.events_table_name,
-            key="rowid = NEW.rowid OR (originator_id = NEW.originator_id "
-            "AND originator_version = NEW.originator_version)",
-        ) + _SQLITE_GUARDS.format(
-            t=CHAIN_TABLE,
-            key="position = NEW.position OR notification_id = NEW.notification_id",
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} ("
+            "one INTEGER PRIMARY KEY CHECK (one = 1), log_id BLOB NOT NULL, "
+            "created_at TEXT NOT NULL)"
+        )
+        guards = (
+            _SQLITE_GUARDS.format(
+                t=self.events_table_name,
+                key="rowid = NEW.rowid OR (originator_id = NEW.originator_id "
+                "AND originator_version = NEW.originator_version)",
+            )
+            + _SQLITE_GUARDS.format(
+                t=CHAIN_TABLE,
+                key="position = NEW.position OR notification_id = NEW.notification_id",
+            )
+            + _SQLITE_GUARDS.format(t=LOG_TABLE, key="1")
         )
         statements += [s.strip() + ";" for s in guards.split(";\n") if s.strip()]
+        statements.append(
+            f"INSERT INTO {LOG_TABLE} SELECT 1, randomblob(16), "
+            "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE NOT EXISTS (SELECT 1 FROM "
+            f"{LOG_TABLE})"
+        )
         return statements
+
+    def create_table(self) -> None:
+        """Creates the store once: a file that already holds a ledger is left as it is (a
+        store made before log ids must not be given one now: that would change its chain)."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                (self.events_table_name,),
+            )
+            if c.fetchone() is None:
+                self._create_table(c)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -75,8 +102,7 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
         c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
         links = new_links(
-            head[0] if head else 0,
-            head[1] if head else ZERO_HASH,
+            *(_head_link(head[0], head[1]) if head else (0, _genesis(c))),
             (
                 (nid, as_uuid(s.originator_id), s.originator_version, s.topic, s.state)
                 for nid, s in zip(ids, stored_events, strict=True)
@@ -87,6 +113,87 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
             [(r.position, r.notification_id, r.salt, r.payload_digest, r.hash) for r in links],
         )
         return ids
+
+
+def _genesis(c: Any) -> bytes:
+    c.execute(f"SELECT log_id FROM {LOG_TABLE}")
+    row = c.fetchone()
+    return genesis_hash(row[0] if row and isinstance(row[0], bytes) else None)
+
+
+def _head_link(position: Any, hash_: Any) -> tuple[int, bytes]:
+    """The link new ones follow; a malformed head is refused rather than chained onto."""
+    if not isinstance(position, int) or not isinstance(hash_, bytes) or len(hash_) != 32:
+        raise StoreError("store: the chain's last link is malformed; run `ledger verify`")
+    return position, hash_
+
+
+class _ReadOnlySQLite(SQLiteDatastore):
+    """A datastore that never writes: opened ``mode=ro`` (or ``immutable=1`` where even the
+    lock files cannot be made, as on a read-only file system), journal mode left alone."""
+
+    def __init__(self, path: Path, *, immutable: bool = False) -> None:
+        flag = "immutable=1" if immutable else "mode=ro"
+        super().__init__(f"file:{quote(str(path.resolve()))}?{flag}", lock_timeout=60)
+        self.pool.is_journal_mode_wal = True  # the library would switch the file to WAL
+
+
+def _open_sqlite(path: Path, mode: str) -> SQLiteChainRecorder:
+    if mode == "create":
+        if path.exists() and not _is_ledger_file(path, allow_empty=True):
+            raise StoreError(f"store: {path} is not a ledger store; refusing to write to it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        recorder = SQLiteChainRecorder(SQLiteDatastore(str(path), lock_timeout=60))
+        recorder.create_table()
+        return recorder
+    if not path.is_file():
+        raise StoreError(f"store: no store at {path}")
+    if not _is_ledger_file(path):
+        raise StoreError(f"store: {path} is not a ledger store")
+    if mode == "write":
+        return SQLiteChainRecorder(SQLiteDatastore(str(path), lock_timeout=60))
+    for immutable in (False, True):
+        recorder = SQLiteChainRecorder(_ReadOnlySQLite(path, immutable=immutable))
+        try:
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(f"SELECT 1 FROM {CHAIN_TABLE} LIMIT 1")
+            return recorder
+        except PersistenceError:
+            recorder.datastore.close()
+    raise StoreError(f"store: cannot read {path}")
+
+
+def _is_ledger_file(path: Path, *, allow_empty: bool = False) -> bool:
+    """Whether a file holds a ledger (its two tables), asked without writing to it."""
+    if path.stat().st_size == 0:
+        return allow_empty
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        names = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+                (EVENTS_TABLE, CHAIN_TABLE),
+            )
+        }
+    except sqlite3.Error:  # not a database, or one we cannot read
+        return False
+    finally:
+        conn.close()
+    if names == {EVENTS_TABLE, CHAIN_TABLE}:
+        return True
+    return allow_empty and not names and _has_no_tables(path)
+
+
+def _has_no_tables(path: Path) -> bool:
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
+    finally:
+        conn.close()
 
 
 def as_uuid(value: UUID | str) -> UUID:
@@ -141,31 +248,62 @@ class StoreLocation:
         return f"postgresql {self.host}:{self.port}/{self.dbname} schema {self.schema}"
 
 
-def open_recorder(location: StoreLocation, *, create: bool = True) -> Any:
-    """The chain recorder for a location; ``create`` makes tables, links and guards if absent."""
+MODES = ("read", "write", "create")
+"""read: read-only, never creates or alters anything; write: the store must exist, no DDL;
+create: makes the store (tables, guards, log id) once if it is absent."""
+
+
+def open_recorder(location: StoreLocation, mode: str) -> Any:
+    """The chain recorder for a location, opened for ``mode`` (see MODES)."""
+    assert mode in MODES, mode
     try:
         if location.backend == "sqlite":
             assert location.path is not None
-            if not create and not location.path.exists():
-                raise StoreError(f"store: no store at {location.path}")
-            location.path.parent.mkdir(parents=True, exist_ok=True)
-            recorder: Any = SQLiteChainRecorder(
-                SQLiteDatastore(str(location.path), lock_timeout=60)
-            )
-        else:
-            from .postgres import open_postgres  # psycopg is loaded only for PostgreSQL stores
+            return _open_sqlite(location.path, mode)
+        from .postgres import open_postgres  # psycopg is loaded only for PostgreSQL stores
 
-            recorder = open_postgres(location, create=create)
-        if create:
-            recorder.create_table()
+        return open_postgres(location, mode=mode)
     except PersistenceError as exc:
         raise StoreError(f"store: cannot open {location.describe()}: {_first_line(exc)}") from exc
+    except OSError as exc:
+        raise StoreError(f"store: cannot open {location.describe()}: {exc.strerror}") from exc
+
+
+def open_standin() -> SQLiteChainRecorder:
+    """An empty store in memory, private to its opener: it answers reads for a store that does
+    not exist yet, so a command can be checked in full before anything is created."""
+    recorder = SQLiteChainRecorder(
+        SQLiteDatastore(f"file:ledger-standin-{uuid4().hex}?mode=memory&cache=shared")
+    )
+    recorder.create_table()
     return recorder
+
+
+def store_exists(location: StoreLocation) -> bool:
+    """Whether a ledger is there already (asked without creating or writing anything)."""
+    if location.backend == "sqlite":
+        assert location.path is not None
+        return location.path.exists()
+    from .postgres import postgres_store_exists
+
+    return postgres_store_exists(location)
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+@dataclass(frozen=True)
+class Census:
+    """What both tables hold, counted: verify accounts for every row against it."""
+
+    events: int
+    links: int
+    first: int | None
+    """The lowest chain position (None when there are no links)."""
+    last: int
+    """The highest chain position: the head (0 when there are no links)."""
 
 
 class ChainReader:
@@ -176,10 +314,12 @@ class ChainReader:
         self.sqlite = isinstance(recorder, SQLiteChainRecorder)
         if self.sqlite:
             self.events, self.chain, self.nid, self.mark = EVENTS_TABLE, CHAIN_TABLE, "rowid", "?"
+            self.log_table = LOG_TABLE
         else:
             schema = recorder.datastore.schema
             self.events = f'"{schema}"."{EVENTS_TABLE}"'
             self.chain = f'"{schema}"."{CHAIN_TABLE}"'
+            self.log_table = f'"{schema}"."{LOG_TABLE}"'
             self.nid, self.mark = "notification_id", "%s"
 
     @contextlib.contextmanager
@@ -202,10 +342,40 @@ class ChainReader:
             return list(c.fetchall())
 
     def head(self) -> tuple[int, bytes]:
+        """The last link (position, hash), for appending and reporting; see ``census``."""
         rows = self._rows(
             f"SELECT position, hash FROM {self.chain} ORDER BY position DESC LIMIT 1", ()
         )
-        return (rows[0][0], bytes(rows[0][1])) if rows else (0, ZERO_HASH)
+        return _head_link(rows[0][0], _bytes(rows[0][1])) if rows else (0, self.genesis())
+
+    def log_id(self) -> bytes | None:
+        """The id fixed when the log was created; None for a store made before log ids (or
+        one whose id was removed: its chain then fails at position 1)."""
+        if self.sqlite:
+            found = self._rows(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (LOG_TABLE,)
+            )
+        else:
+            found = self._rows("SELECT to_regclass(%s)", (self.log_table,))
+            found = [r for r in found if r[0] is not None]
+        if not found:
+            return None
+        rows = self._rows(f"SELECT log_id FROM {self.log_table}", ())
+        value = _bytes(rows[0][0]) if len(rows) == 1 else None
+        return value if isinstance(value, bytes) and len(value) == 16 else None
+
+    def genesis(self) -> bytes:
+        """hash_0: what link 1 follows."""
+        return genesis_hash(self.log_id())
+
+    def census(self) -> Census:
+        rows = self._rows(
+            f"SELECT (SELECT COUNT(*) FROM {self.events}), COUNT(*), MIN(position), "
+            f"MAX(position) FROM {self.chain}",
+            (),
+        )
+        events, links, first, last = rows[0]
+        return Census(int(events), int(links), first, int(last or 0))
 
     def rows(self, after: int = 0, until: int | None = None) -> Iterator[Linked]:
         """Links after ``after`` (up to ``until``, else the head now) joined with their events,
@@ -215,7 +385,7 @@ class ChainReader:
         originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
         sql = (
             f"SELECT c.position, c.notification_id, c.salt, c.payload_digest, c.hash, "
-            f"{originator}, e.originator_version, e.topic, e.state "
+            f"e.{self.nid}, {originator}, e.originator_version, e.topic, e.state "
             f"FROM {self.chain} c LEFT JOIN {self.events} e ON e.{self.nid} = c.notification_id "
             f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position"
         )
@@ -234,11 +404,13 @@ class ChainReader:
 
     def seam(self, position: int) -> Seam | None:
         """The stored link at ``position`` as a walk's starting point (None if it is gone)."""
+        if position == 0:
+            return (0, self.genesis(), 0)
         rows = self._rows(
             f"SELECT hash, notification_id FROM {self.chain} WHERE position = {self.mark}",
             (position,),
         )
-        return (position, bytes(rows[0][0]), rows[0][1]) if rows else None
+        return (position, _bytes(rows[0][0]), rows[0][1]) if rows else None
 
     def existing(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these entities have events stored (one query per 500 ids)."""
@@ -269,36 +441,34 @@ class ChainReader:
 
     def linked(self, after: int = 0, until: int | None = None) -> Iterator[LinkedEvent]:
         for r in self.rows(after, until):
-            oid = r[5]
+            oid = r[6]
             yield LinkedEvent(
                 ChainRow(*r[:5]),
                 None if oid is None else UUID(oid) if isinstance(oid, str) else UUID(bytes=oid),
-                r[6],
                 r[7],
                 r[8],
+                r[9],
             )
 
-    def as_many_events_as_links(self) -> bool:
-        rows = self._rows(
-            f"SELECT (SELECT COUNT(*) FROM {self.events}), (SELECT COUNT(*) FROM {self.chain})", ()
-        )
-        return bool(rows[0][0] == rows[0][1])
-
-    def first_unlinked(self) -> tuple[int, int, str] | None:
-        """The earliest event with no link (notification id, version, topic), if any."""
+    def first_unlinked(self, head: int) -> tuple[int, Any, Any] | None:
+        """The earliest event that no link in 1..head names (notification id, version, topic)."""
+        m = self.mark
         rows = self._rows(
             f"SELECT e.{self.nid}, e.originator_version, e.topic FROM {self.events} e "
             f"LEFT JOIN {self.chain} c ON c.notification_id = e.{self.nid} "
+            f"AND c.position >= 1 AND c.position <= {m} "
             f"WHERE c.position IS NULL ORDER BY e.{self.nid} LIMIT 1",
-            (),
+            (head,),
         )
         return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
-    def position_before(self, notification_id: int) -> int:
+    def position_before(self, notification_id: int, head: int) -> int:
+        """The last position in 1..head whose link names an earlier event."""
+        m = self.mark
         rows = self._rows(
             f"SELECT COALESCE(MAX(position), 0) FROM {self.chain} "
-            f"WHERE notification_id < {self.mark}",
-            (notification_id,),
+            f"WHERE notification_id < {m} AND position >= 1 AND position <= {m}",
+            (notification_id, head),
         )
         return int(rows[0][0])
 
@@ -318,3 +488,8 @@ class ChainReader:
 
     def event_count(self) -> int:
         return int(self._rows(f"SELECT COUNT(*) FROM {self.events}", ())[0][0])
+
+
+def _bytes(value: Any) -> Any:
+    """bytea may arrive as memoryview; anything that is not binary is left for the caller."""
+    return bytes(value) if isinstance(value, memoryview) else value

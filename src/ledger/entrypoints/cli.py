@@ -46,11 +46,13 @@ class _Context:
         self.store_url = store_url
         self._ledger: Ledger | None = None
 
-    def ledger(self, *, create: bool = True) -> Ledger:
+    def ledger(self, *, mode: str = "write") -> Ledger:
+        """The store, opened once per command: "read" for reading commands (read-only, never
+        created), "write" for commands that append (created by the first accepted append)."""
         if self._ledger is None:
             from ..services import Ledger
 
-            self._ledger = Ledger(self.store_url, create=create)
+            self._ledger = Ledger(self.store_url, mode=mode)
         return self._ledger
 
 
@@ -91,30 +93,37 @@ def _progress(total: int, label: str) -> Iterator[None]:
 )
 @click.pass_obj
 def verify(obj: _Context, digest_path: Path | None) -> None:
-    """Recompute the hash chain: OK with head position and hash, or the first bad position."""
+    """Account for every row of the store and recompute the hash chain: OK with the head
+    position and hash, or FAILED with the first bad position and the kind of problem."""
     from ..audit import load_digest
     from ..audit import verify as verify_chain
 
     digest = load_digest(digest_path) if digest_path else None
-    ledger = obj.ledger(create=False)
-    head, _ = ledger.chain.head()
-    result = verify_chain(ledger, digest, _progress(head, "verify"))
-    if result.ok:
-        extends = f" (extends digest at {digest['position']})" if digest else ""
-        click.echo(f"OK position {result.head_position} hash {result.head_hash.hex()}{extends}")
-        return
-    click.echo(f"FAILED {result.problem}")
-    raise Failure(EXIT_CHECK_FAILED, "")
+    ledger = obj.ledger(mode="read")
+    result = verify_chain(ledger, digest, _progress(ledger.chain.census().last, "verify"))
+    if result.problem is not None:
+        click.echo(f"FAILED {result.problem}")
+        raise Failure(EXIT_CHECK_FAILED, "")
+    extends = f" (extends digest at {digest['position']})" if digest else ""
+    click.echo(f"OK position {result.head_position} hash {result.head_hash.hex()}{extends}")
+    click.echo(f"log {_log_name(result.log_id)}")
+
+
+def _log_name(log_id: bytes | None) -> str:
+    from uuid import UUID
+
+    return "(none: created before log ids)" if log_id is None else str(UUID(bytes=log_id))
 
 
 @cli.command()
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write to FILE too.")
 @click.pass_obj
 def digest(obj: _Context, output: Path | None) -> None:
-    """Print a JSON digest (position, head hash, time, checkpoints) for an auditor to keep."""
+    """Verify the store as `verify` does, then print a JSON digest (log id, position, head
+    hash, time, checkpoints) for an auditor to keep. A failing store gets no digest (exit 1)."""
     from ..audit import take_digest
 
-    text = json.dumps(take_digest(obj.ledger(create=False)), indent=2)
+    text = json.dumps(take_digest(obj.ledger(mode="read")), indent=2)
     if output:
         output.write_text(text + "\n")
     click.echo(text)
@@ -184,7 +193,7 @@ def _is_json(value: str) -> bool:
 @click.pass_obj
 def show(obj: _Context, kind: str, key: str) -> None:
     """Current state of one entity (KIND: body, plan, deliverable, target, grant, ...) as JSON."""
-    state = obj.ledger(create=False).get(kind, key)
+    state = obj.ledger(mode="read").get(kind, key)
     if state is None:
         _fail(EXIT_BAD_INPUT, f"key: no {kind} '{key}'")
     click.echo(state.model_dump_json(indent=2))
@@ -196,7 +205,7 @@ def show(obj: _Context, kind: str, key: str) -> None:
 @click.pass_obj
 def history(obj: _Context, kind: str, key: str) -> None:
     """Every event of one entity, oldest first, as JSON lines."""
-    events = obj.ledger(create=False).history(kind, key)
+    events = obj.ledger(mode="read").history(kind, key)
     if not events:
         _fail(EXIT_BAD_INPUT, f"key: no {kind} '{key}'")
     for event in events:
@@ -209,7 +218,7 @@ def history(obj: _Context, kind: str, key: str) -> None:
 @click.pass_obj
 def log(obj: _Context, after: int, until: int | None) -> None:
     """Every event in chain order, as JSON lines with their positions."""
-    for position, event in obj.ledger(create=False).log(after, until):
+    for position, event in obj.ledger(mode="read").log(after, until):
         click.echo(_event_json(event, position=position))
 
 
@@ -329,11 +338,15 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
 
 def _report(exc: Exception) -> int:
     from ..adapters.store import StoreError
+    from ..audit import CheckFailed
     from ..domain import DomainError
     from ..permissions import NotPermitted
     from ..services import ConflictError
 
     message = one_line(str(exc).strip()) or type(exc).__name__
+    if isinstance(exc, CheckFailed):
+        click.echo(f"FAILED {exc.problem}")
+        return EXIT_CHECK_FAILED
     if isinstance(exc, DomainError):
         click.echo(f"error: {message}", err=True)
         return EXIT_BAD_INPUT

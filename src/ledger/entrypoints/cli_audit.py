@@ -18,7 +18,7 @@ from .output import emit, format_option
 @click.pass_obj
 def actor_list(obj: _Context, fmt: str) -> None:
     """Every actor with the body it acts for and its roles."""
-    ledger = obj.ledger(create=False)
+    ledger = obj.ledger(mode="read")
     notes = ledger.recorder.select_notifications(start=None, limit=1_000_000,
                                                  topics=["ActorRegistered"])
     keys = sorted({json.loads(n.state)["key"] for n in notes})
@@ -57,7 +57,7 @@ def replay(obj: _Context, until: int | None, known_at: str | None, kind: str | N
         limit = moment(known_at) if known_at else None
     except ValueError as exc:
         raise Failure(EXIT_BAD_INPUT, f"known_at: {exc}") from None
-    ledger = obj.ledger(create=False)
+    ledger = obj.ledger(mode="read")
     only = aggregate_id(aggregate_kind(kind).kind, key) if kind and key else None
     histories: dict[Any, list[Any]] = {}
     kinds: dict[Any, Any] = {}
@@ -96,7 +96,7 @@ def evidence(obj: _Context, reference: str, folder: Path) -> None:
     from ..audit import take_digest
     from ..domain import aggregate_id
 
-    ledger = obj.ledger(create=False)
+    ledger = obj.ledger(mode="read")
     decision_id = aggregate_id("decision", reference)
     events = [(p, e) for p, e in ledger.log() if e.originator_id == decision_id]
     if not events:

@@ -34,7 +34,7 @@ def reconcile(obj: _Context, fmt: str) -> None:
     from ..reconcile import as_dicts
     from ..reconcile import reconcile as run_checks
 
-    checks = run_checks(obj.ledger(create=False))
+    checks = run_checks(obj.ledger(mode="read"))
     emit(as_dicts(checks), fmt, columns=["document", "check", "unit", "stated", "computed",
                                          "difference", "source"])
     if any(c.differs for c in checks):

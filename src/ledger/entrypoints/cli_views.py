@@ -27,7 +27,7 @@ def bitemporal(f: Callable[..., Any]) -> Callable[..., Any]:
 def _reading(obj: _Context) -> Iterator[SqlRows]:
     from projections.runner import Runner
 
-    runner = Runner(obj.ledger(create=False))
+    runner = Runner(obj.ledger(mode="read"))
     try:
         with runner.reading() as rows:
             yield rows
@@ -57,7 +57,7 @@ def projections_status(obj: _Context, fmt: str) -> None:
     """Each projection's position against the head of the log."""
     from projections.runner import Runner
 
-    runner = Runner(obj.ledger(create=False))
+    runner = Runner(obj.ledger(mode="read"))
     rows = [
         {"projection": s.name, "position": s.position, "head": s.head, "behind": s.behind}
         for s in runner.status()
@@ -73,7 +73,7 @@ def projections_rebuild(obj: _Context, names: tuple[str, ...]) -> None:
     """Drop and replay the named projections (all when none is named)."""
     from projections.runner import Runner
 
-    runner = Runner(obj.ledger(create=False))
+    runner = Runner(obj.ledger(mode="read"))
 
     def progress(position: int, head: int) -> None:
         if head >= 50_000:

@@ -280,7 +280,7 @@ _register()
 def correct(obj: _Context, event_ref: str, overrides: tuple[str, ...], **envelope: Any) -> None:
     """Correct EVENT (a position or an event id) by a new event: retract it, or restate it
     with fields corrected. The corrected event stays in the log."""
-    ledger = obj.ledger(create=False)
+    ledger = obj.ledger()
     found = _find_event(ledger, event_ref)
     if found is None:
         raise Failure(EXIT_BAD_INPUT, f"event: no event '{event_ref}' in the ledger")
