@@ -29,7 +29,11 @@ PAGE = 5_000
 
 
 class StoreError(Exception):
-    """The store cannot be opened or used (bad URL, unreachable server)."""
+    """The store cannot be opened or used (unreachable server, not a ledger, read-only)."""
+
+
+class StoreURLError(StoreError, ValueError):
+    """A store URL that cannot be read: bad input (exit 2), not a store failure."""
 
 
 # ---------------------------------------------------------------------------- SQLite
@@ -151,6 +155,8 @@ def _open_sqlite(path: Path, mode: str) -> SQLiteChainRecorder:
     if not _is_ledger_file(path):
         raise StoreError(f"store: {path} is not a ledger store")
     if mode == "write":
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)):
+            raise StoreError(f"store: {path} cannot be written here (read-only)")
         return SQLiteChainRecorder(SQLiteDatastore(str(path), lock_timeout=60))
     for immutable in (False, True):
         recorder = SQLiteChainRecorder(_ReadOnlySQLite(path, immutable=immutable))
@@ -167,33 +173,21 @@ def _is_ledger_file(path: Path, *, allow_empty: bool = False) -> bool:
     """Whether a file holds a ledger (its two tables), asked without writing to it."""
     if path.stat().st_size == 0:
         return allow_empty
-    try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return False
-    try:
-        names = {
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
-                (EVENTS_TABLE, CHAIN_TABLE),
-            )
-        }
-    except sqlite3.Error:  # not a database, or one we cannot read
-        return False
-    finally:
-        conn.close()
-    if names == {EVENTS_TABLE, CHAIN_TABLE}:
-        return True
-    return allow_empty and not names and _has_no_tables(path)
-
-
-def _has_no_tables(path: Path) -> bool:
-    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
-    finally:
-        conn.close()
+    for flag in ("mode=ro", "immutable=1"):  # immutable: a WAL file on a read-only disk
+        try:
+            conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{flag}", uri=True)
+            try:
+                names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                return False
+            continue
+        if {EVENTS_TABLE, CHAIN_TABLE} <= names:
+            return True
+        return allow_empty and not names
+    return False
 
 
 def as_uuid(value: UUID | str) -> UUID:
@@ -219,11 +213,18 @@ class StoreLocation:
 
     @classmethod
     def parse(cls, url: str) -> StoreLocation:
+        try:
+            return cls._parse(url)
+        except ValueError as exc:  # a port that is not a number, a bad IPv6 literal
+            raise StoreURLError(f"store: cannot read the URL '{url}': {exc}") from None
+
+    @classmethod
+    def _parse(cls, url: str) -> StoreLocation:
         parts = urlsplit(url)
         if parts.scheme == "sqlite":
-            rest = url.split("://", 1)[1].split("?", 1)[0]
+            rest = url.split("://", 1)[1].split("?", 1)[0] if "://" in url else ""
             if not rest.startswith("/") or len(rest) < 2:
-                raise StoreError(f"store: no database file in '{url}' (use sqlite:///path.db)")
+                raise StoreURLError(f"store: no database file in '{url}' (use sqlite:///path.db)")
             # sqlite:///relative/path.db and sqlite:////absolute/path.db, as SQLAlchemy reads them
             return cls(url=url, backend="sqlite", path=Path(unquote(rest[1:])))
         if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
@@ -238,7 +239,7 @@ class StoreLocation:
                 password=unquote(parts.password or ""),
                 schema=query.get("schema", ["public"])[0],
             )
-        raise StoreError(
+        raise StoreURLError(
             f"store: unsupported URL '{url}' (use sqlite:///path.db or postgresql://host/db)"
         )
 

@@ -337,7 +337,7 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
 
 
 def _report(exc: Exception) -> int:
-    from ..adapters.store import StoreError
+    from ..adapters.store import StoreError, StoreURLError
     from ..audit import CheckFailed
     from ..domain import DomainError
     from ..permissions import NotPermitted
@@ -347,7 +347,7 @@ def _report(exc: Exception) -> int:
     if isinstance(exc, CheckFailed):
         click.echo(f"FAILED {exc.problem}")
         return EXIT_CHECK_FAILED
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | StoreURLError):
         click.echo(f"error: {message}", err=True)
         return EXIT_BAD_INPUT
     if isinstance(exc, NotPermitted):
@@ -359,8 +359,38 @@ def _report(exc: Exception) -> int:
     if isinstance(exc, StoreError):
         click.echo(f"error: {message}", err=True)
         return EXIT_STORE
+    driver = _driver_error(exc)
+    if driver is not None:
+        click.echo(f"error: store: {driver}", err=True)
+        return EXIT_STORE
     click.echo(f"error: internal: {type(exc).__name__}: {message}", err=True)
     return EXIT_STORE
+
+
+def _driver_error(exc: BaseException) -> str | None:
+    """A database driver's or library's error, said in its own first line (a full disk, a
+    server gone, a file that cannot be opened), without SQLAlchemy's statement dump."""
+    import sqlite3
+
+    from eventsourcing.persistence import PersistenceError
+
+    kinds: tuple[type[BaseException], ...] = (PersistenceError, sqlite3.Error, OSError)
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        kinds += (SQLAlchemyError,)
+    if "psycopg" in sys.modules:
+        import psycopg
+
+        kinds += (psycopg.Error,)
+    seen = exc
+    while not isinstance(seen, kinds):
+        if seen.__cause__ is None:
+            return None
+        seen = seen.__cause__
+    original = getattr(seen, "orig", None) or seen  # SQLAlchemy wraps the driver's error
+    text = str(original).strip().splitlines()
+    return one_line(text[0] if text else type(original).__name__)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -140,13 +140,25 @@ def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str |
                               "after", "actor", "role", "reason", "corrected_by"])
 
 
+FILTER_MOST = 500
+"""The longest filter value: longer is no search a person makes (and SQLite refuses LIKE
+patterns beyond 50,000 bytes)."""
+
+
+def _bounded(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and len(value) > FILTER_MOST:
+        raise click.BadParameter(f"at most {FILTER_MOST} characters ({len(value):,} given)")
+    return value
+
+
 @cli.command("decisions")
-@click.option("--body", help="Body key.")
-@click.option("--holder", help="Office holder at the decision date (name).")
-@click.option("--from", "date_from", help="Decided on or after (ISO date).")
-@click.option("--to", "date_to", help="Decided on or before (ISO date).")
-@click.option("--priority", help="Plan item key the decision relates to.")
-@click.option("--text", help="Free text in reference, title, summary, recommendation, decision.")
+@click.option("--body", callback=_bounded, help="Body key.")
+@click.option("--holder", callback=_bounded, help="Office holder at the decision date (name).")
+@click.option("--from", "date_from", callback=_bounded, help="Decided on or after (ISO date).")
+@click.option("--to", "date_to", callback=_bounded, help="Decided on or before (ISO date).")
+@click.option("--priority", callback=_bounded, help="Plan item key the decision relates to.")
+@click.option("--text", callback=_bounded,
+              help="Free text in reference, title, summary, recommendation, decision.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (a page).")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
 @bitemporal
