@@ -215,6 +215,8 @@ class StoreLocation:
     def parse(cls, url: str) -> StoreLocation:
         try:
             return cls._parse(url)
+        except StoreURLError:  # already says what is wrong
+            raise
         except ValueError as exc:  # a port that is not a number, a bad IPv6 literal
             raise StoreURLError(f"store: cannot read the URL '{url}': {exc}") from None
 
@@ -228,7 +230,21 @@ class StoreLocation:
             # sqlite:///relative/path.db and sqlite:////absolute/path.db, as SQLAlchemy reads them
             return cls(url=url, backend="sqlite", path=Path(unquote(rest[1:])))
         if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-            query = parse_qs(parts.query)
+            schemas = parse_qs(parts.query, keep_blank_values=True).get("schema", ["public"])
+            schema = schemas[-1]
+            # a schema name goes into SQL (quoted): checked before any connection is made
+            if len(schemas) > 1 or not (
+                schema[:1].isascii()
+                and (schema[:1].isalpha() or schema[:1] == "_")
+                and all(c.isascii() and (c.isalnum() or c in "_-") for c in schema)
+                and len(schema) <= 63
+                and not schema.startswith("pg_")
+            ):
+                shown = "', '".join(s if len(s) <= 70 else s[:67] + "..." for s in schemas)
+                raise StoreURLError(
+                    f"store: schema '{shown}' is not allowed: give one name of ASCII letters, "
+                    "digits, _ and - (at most 63), starting with a letter or _, not pg_"
+                )
             return cls(
                 url=url,
                 backend="postgresql",
@@ -237,7 +253,7 @@ class StoreLocation:
                 port=parts.port or 5432,
                 user=unquote(parts.username or "") or os.environ.get("USER", "postgres"),
                 password=unquote(parts.password or ""),
-                schema=query.get("schema", ["public"])[0],
+                schema=schema,
             )
         raise StoreURLError(
             f"store: unsupported URL '{url}' (use sqlite:///path.db or postgresql://host/db)"
