@@ -399,6 +399,7 @@ from . import cli_views  # noqa: E402,F401,I001  (registers the read commands)
 from . import cli_write  # noqa: E402,F401  (registers the write commands)
 from . import cli_audit  # noqa: E402,F401  (registers actor list, replay, evidence)
 from . import cli_import  # noqa: E402,F401  (registers import)
+from . import cli_store  # noqa: E402,F401  (registers store secure)
 
 
 def _exit_codes_everywhere(group: click.Group) -> None:
