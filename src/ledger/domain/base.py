@@ -1,9 +1,11 @@
 """The envelope every fact carries, the aggregate base, and how corrections fold.
 
 Events are frozen pydantic models (the style of eventsourcing's ``examples/aggregate7``): building
-one validates it, so an invalid fact can never reach the store. Aggregates are frozen state
-folded from events; ``check`` decides whether a new event is allowed now, ``evolve`` applies it
-and never raises, so a history that was valid when written always replays.
+one validates it, so an invalid fact can never reach the store. That is the only validation: a
+stored event is read back without validating it again (``adapters/codec.py``), so every rule,
+defaults included, must hold when the event is built. Aggregates are frozen state folded from
+events; ``check`` decides whether a new event is allowed now, ``evolve`` applies it and never
+raises, so a history that was valid when written always replays.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # Fixed forever: aggregate ids and event ids are derived from it.
 LEDGER_NAMESPACE = UUID("6f1d3a52-2c4e-5b8a-9d37-0a1c6e4b7f21")
@@ -88,13 +91,45 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
 
 
+REFUSED_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Control characters (C0, DEL, C1) other than tab and newline, and unpaired surrogates: refused
+in every text field. PostgreSQL cannot store NUL in text, none of them belongs in a record
+people read, and an unpaired surrogate cannot be written as UTF-8 at all."""
+
+
+def refused_character(text: str) -> str | None:
+    """What is wrong with the first refused character of ``text``, if it has one."""
+    found = REFUSED_CHARACTERS.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    what = "unpaired surrogate" if 0xD800 <= code <= 0xDFFF else "control character"
+    return f"{what} U+{code:04X} is not allowed"
+
+
+def refuse_control_characters(value: Any) -> Any:
+    """The value, if no text in it (a string, or strings in a tuple) holds a refused character."""
+    if isinstance(value, str):
+        problem = refused_character(value)
+        if problem is not None:
+            raise PydanticCustomError("refused_character", problem)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            refuse_control_characters(item)
+    return value
+
+
 class Source(BaseModel):
     """Where a fact comes from: a document and a place inside it (lines, paragraph, page)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", defer_build=True, validate_default=True
+    )
 
     document: ShortText
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+    _no_control_characters = field_validator("*")(refuse_control_characters)
 
 
 @functools.lru_cache(maxsize=65_536)  # a bulk import asks for the same few ids many times
@@ -109,10 +144,23 @@ def event_id(originator_id: UUID, originator_version: int) -> UUID:
 
 
 class Event(BaseModel):
-    """One immutable fact with its envelope: who, when (two times), why and from what."""
+    """One immutable fact with its envelope: who, when (two times), why and from what.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    Defaults are validated too (``validate_default``): a rule that looks at a defaulted field
+    runs when the event is built, never first on a later read.
 
+    ``class_version`` is the version of the class's stored shape. A class at version N > 1 is
+    stored with ``"class_version": N`` in its state (absent means 1), and must define a static
+    method ``upcast_v{k}_v{k+1}(state: dict) -> dict`` for each k < N, turning a stored state of
+    version k into version k+1; reading runs them in turn. Change a class's fields only this way,
+    and rename a class only through ``catalogue.TOPIC_RENAMES``: stored events are never edited.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", defer_build=True, validate_default=True
+    )
+
+    class_version: ClassVar[int] = 1
     creates: ClassVar[bool] = False
     changes_fact: ClassVar[bool] = False
     """True where the event changes something already recorded: a reason is then mandatory."""
@@ -129,6 +177,8 @@ class Event(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000)] | None = (
         Field(default=None, validate_default=True)
     )
+
+    _no_control_characters = field_validator("*")(refuse_control_characters)
 
     @field_validator("reason")
     @classmethod
