@@ -38,6 +38,28 @@ for _aggregate in AGGREGATES.values():
 _ALL_EVENTS: list[type[Event]] = [*AGGREGATE_OF, EventRetracted]
 EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in _ALL_EVENTS}
 
+TOPIC_RENAMES: dict[str, str] = {}
+"""Old event type name -> the name it was renamed to. Events are stored under their class's
+name and never rewritten, so a renamed class is entered here and still reads its old events
+(a name renamed twice follows both entries). Add to it; never remove an entry."""
+
+
+def stored_event_type(topic: str) -> type[Event]:
+    """The class that reads events stored under ``topic``, following renames."""
+    found = EVENT_TYPES.get(topic)
+    if found is not None:
+        return found
+    name, seen = topic, {topic}
+    while name not in EVENT_TYPES:
+        name = TOPIC_RENAMES.get(name, "")
+        if not name or name in seen:
+            raise DomainError(
+                "topic",
+                f"unknown event type '{topic}' in the store (written by a newer program?)",
+            )
+        seen.add(name)
+    return EVENT_TYPES[name]
+
 
 def event_type(name: str) -> type[Event]:
     try:
