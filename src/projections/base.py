@@ -105,6 +105,21 @@ class Stamped:
         )
 
 
+NUL = "\x00"
+NUL_ESCAPED = "\\u0000"
+"""How a NUL in a stored event's text appears in read-model rows. Writing refuses NUL now, but
+an event stored by an older version may hold one; PostgreSQL text cannot, and a replay must not
+fail on it. (JSON columns need nothing: JSON already writes NUL as this escape.)"""
+
+
+def text_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with NUL in its text columns escaped."""
+    return {
+        name: value.replace(NUL, NUL_ESCAPED) if type(value) is str else value
+        for name, value in row.items()
+    }
+
+
 def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -185,7 +200,7 @@ class Scan:
             _matches(row, self.where)
             and all((lo is None or row[name] >= lo) and (hi is None or row[name] <= hi)
                     for name, (lo, hi) in self.between.items())
-            and all(needle.casefold() in (row[name] or "")
+            and all(_escaped(needle.casefold()) in (row[name] or "")
                     for name, needle in self.contains.items())
         )
 
@@ -257,7 +272,8 @@ class SqlRows:
             *_conditions(table, scan.where),
             *[table.c[name] >= lo for name, (lo, _) in scan.between.items() if lo is not None],
             *[table.c[name] <= hi for name, (_, hi) in scan.between.items() if hi is not None],
-            *[table.c[name].contains(needle.casefold(), autoescape=True)
+            *[table.c[name].contains(needle.casefold().replace(NUL, NUL_ESCAPED),
+                                     autoescape=True)
               for name, needle in scan.contains.items()],
         )
         query = query.order_by(*(table.c[name] for name in scan.order_by))
@@ -401,10 +417,16 @@ def _visibility(table: Table, ask: Ask, with_retracted: bool) -> list[Any]:
 
 def _conditions(table: Table, where: dict[str, Any]) -> list[Any]:
     return [
-        table.c[name].in_(value) if isinstance(value, list | tuple | set) else
-        table.c[name].is_(None) if value is None else table.c[name] == value
+        table.c[name].in_([_escaped(v) for v in value])
+        if isinstance(value, list | tuple | set) else
+        table.c[name].is_(None) if value is None else table.c[name] == _escaped(value)
         for name, value in where.items()
     ]
+
+
+def _escaped(value: Any) -> Any:
+    """A value asked for, as the rows hold it (NUL escaped)."""
+    return value.replace(NUL, NUL_ESCAPED) if type(value) is str else value
 
 
 @dataclass
@@ -466,7 +488,8 @@ class MemoryRows:
 
 def _matches(row: dict[str, Any], where: dict[str, Any]) -> bool:
     return all(
-        row[name] in value if isinstance(value, list | tuple | set) else row[name] == value
+        row[name] in [_escaped(v) for v in value] if isinstance(value, list | tuple | set)
+        else row[name] == _escaped(value)
         for name, value in where.items()
     )
 
@@ -510,7 +533,10 @@ class Projection:
         produced = self.rows(rows, event, base)
         by_table: dict[Table, list[dict[str, Any]]] = {}
         for seq, (table, row) in enumerate(produced):
-            by_table.setdefault(table, []).append({**base, "seq": seq, **row})
+            full = {**base, "seq": seq, **row}
+            if any(type(v) is str and NUL in v for v in full.values()):
+                full = text_safe(full)
+            by_table.setdefault(table, []).append(full)
         for table, table_rows in by_table.items():
             rows.insert(table, table_rows)
 
