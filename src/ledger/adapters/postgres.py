@@ -81,10 +81,11 @@ def _connection_kwargs(location: StoreLocation, read_only: bool) -> dict[str, An
         "host": location.host,
         "port": location.port,
         "user": location.user,
-        "password": location.password,  # empty: libpq looks in PGPASSWORD and ~/.pgpass
         "connect_timeout": CONNECT_TIMEOUT,
         "application_name": "ledger",
     }
+    if location.password:  # else libpq looks in PGPASSWORD and ~/.pgpass (not if given "")
+        kwargs["password"] = location.password
     if read_only:
         kwargs["options"] = READ_ONLY_OPTIONS
     return kwargs
@@ -266,9 +267,9 @@ class _Datastore(PostgresDatastore):
             pool_open_timeout=CONNECT_TIMEOUT,
             connect_timeout=CONNECT_TIMEOUT,
         )
-        kwargs = _connection_kwargs(location, read_only)
         assert isinstance(self.pool.kwargs, dict)
-        self.pool.kwargs.update({k: kwargs[k] for k in kwargs if k not in self.pool.kwargs})
+        self.pool.kwargs.pop("password")  # the library passes "" when there is none
+        self.pool.kwargs.update(_connection_kwargs(location, read_only))
 
     def register_type_adapters(self) -> None:
         """Nothing to register (see the class docstring)."""
