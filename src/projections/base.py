@@ -272,8 +272,7 @@ class SqlRows:
             *_conditions(table, scan.where),
             *[table.c[name] >= lo for name, (lo, _) in scan.between.items() if lo is not None],
             *[table.c[name] <= hi for name, (_, hi) in scan.between.items() if hi is not None],
-            *[table.c[name].contains(needle.casefold().replace(NUL, NUL_ESCAPED),
-                                     autoescape=True)
+            *[table.c[name].contains(_escaped(needle.casefold()), autoescape=True)
               for name, needle in scan.contains.items()],
         )
         query = query.order_by(*(table.c[name] for name in scan.order_by))
