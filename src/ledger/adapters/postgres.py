@@ -312,6 +312,11 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
             s, Identifier(CHAIN_TABLE)
         )
 
+    def close(self) -> None:
+        """Closes the pool's connections now (the application's close leaves the recorder
+        open, and a pool kept alive by a reference would hold its connections for good)."""
+        self.datastore.close()
+
     def create_table(self) -> None:
         """Makes the ledger if absent, as opening in "create" mode does (idempotent)."""
         if self.location is None:
