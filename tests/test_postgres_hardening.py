@@ -285,14 +285,13 @@ def test_schema_names_that_need_quoting_work_end_to_end(
 def test_a_schema_name_with_sql_in_it_is_refused_before_any_sql(
     fresh: Callable[..., str], line: str
 ) -> None:
-    before = schemas()
     started = time.monotonic()
     code, out = run(url("x;select pg_sleep(3)"), line)
     assert time.monotonic() - started < 1.5
     assert (code, out) == (2, "error: store: schema 'x;select pg_sleep(3)' is not allowed: give "
                               "one name of ASCII letters, digits, _ and - (at most 63), starting "
                               "with a letter or _, not pg_\n")
-    assert schemas() == before
+    assert not [s for s in schemas() if s.startswith("x;") or s == "x"]  # others' may come and go
 
 
 def test_schema_name_rule() -> None:
