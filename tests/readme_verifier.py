@@ -220,7 +220,9 @@ def read_sqlite(path: str) -> Rows:
                 "SELECT rowid, originator_id, originator_version, topic, state FROM ledger_events"
             )
         }
-        chain = list(conn.execute("SELECT * FROM ledger_chain"))
+        chain = list(conn.execute(
+            "SELECT position, notification_id, salt, payload_digest, hash FROM ledger_chain"
+        ))
         has_log = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_log'"
         ).fetchone()

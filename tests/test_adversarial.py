@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import readme_verifier as readme
+from ledger.entrypoints import cli as cli_module
 from ledger.entrypoints.cli import _run, cli
 from ledger.services import Ledger
 
@@ -46,6 +47,8 @@ K = 17
 """The position most probes aim at, in the sample history."""
 LONG = 200_123
 """Links in the long log: at least audit.PARALLEL_FROM, and not a round number."""
+LINK = "position, notification_id, salt, payload_digest, hash"
+"""The chain columns the link hash covers (named: the table may grow columns)."""
 SEAM_PARTS = min(len(os.sched_getaffinity(0)), 8)
 """How many segments verify walks a long chain in here (one per core, up to 8)."""
 
@@ -91,10 +94,34 @@ class Run:
 
 
 def ledger(url: str, *args: str) -> Run:
-    """`ledger --store URL ARGS...` as the console script runs it, in this process."""
-    with CliRunner().isolation() as (out, err, _):
-        code = _run(cli, ["--store", url, *args])
-        return Run(code, out.getvalue().decode(), err.getvalue().decode())
+    """`ledger --store URL ARGS...` as the console script runs it, in this process.
+
+    The command leaves its store open for the process's exit to close; here the store is
+    closed after each command, or a PostgreSQL connection would stay open per command."""
+    opened: list[Any] = []
+    keep = cli_module._Context.ledger
+
+    def tracked(self: Any, **kwargs: Any) -> Any:
+        made = keep(self, **kwargs)
+        opened.append(made)
+        return made
+
+    cli_module._Context.ledger = tracked  # type: ignore[method-assign]
+    try:
+        with CliRunner().isolation() as (out, err, _):
+            code = _run(cli, ["--store", url, *args])
+            return Run(code, out.getvalue().decode(), err.getvalue().decode())
+    finally:
+        cli_module._Context.ledger = keep  # type: ignore[method-assign]
+        for store in opened:
+            shut(store)
+
+
+def shut(store: Ledger) -> None:
+    """Closes a store and its connections: Ledger.close() leaves the recorder's PostgreSQL
+    pool open (one connection per store, until the process ends)."""
+    store.close()
+    store.recorder.datastore.close()
 
 
 def ledger_process(url: str, *args: str, wrap: list[str] | None = None) -> Run:
@@ -150,13 +177,19 @@ class Raw:
             self.replica = True
 
     def loosen_chain(self) -> None:
-        """Drops the chain table's UNIQUE and NOT NULL constraints (SQLite: rebuilds it)."""
+        """Drops the chain table's UNIQUE and NOT NULL constraints (SQLite: rebuilds it with
+        the same columns and types, and only the primary key)."""
         self.unguard()
         if self.sqlite:
+            columns = [(name, kind) for _, name, kind, *_ in
+                       self.run("PRAGMA table_info(ledger_chain)")]
+            declared = ", ".join(
+                f"{name} INTEGER PRIMARY KEY" if name == "position" else f"{name} {kind}"
+                for name, kind in columns
+            )
             with self.connect() as conn:
                 conn.executescript(
-                    "BEGIN; CREATE TABLE loose (position INTEGER PRIMARY KEY, "
-                    "notification_id INTEGER, salt BLOB, payload_digest BLOB, hash BLOB); "
+                    f"BEGIN; CREATE TABLE loose ({declared}); "
                     "INSERT INTO loose SELECT * FROM ledger_chain; DROP TABLE ledger_chain; "
                     "ALTER TABLE loose RENAME TO ledger_chain; COMMIT;"
                 )
@@ -215,8 +248,7 @@ class Raw:
             return readme.read_sqlite(self.path)
         events = self.run("SELECT notification_id, uuid_send(originator_id), originator_version, "
                           "topic, state FROM ledger_events")
-        chain = self.run("SELECT position, notification_id, salt, payload_digest, hash "
-                         "FROM ledger_chain")
+        chain = self.run(f"SELECT {LINK} FROM ledger_chain")
         has_log = self.run("SELECT to_regclass('ledger_log')")[0][0] is not None
         log = self.run("SELECT log_id FROM ledger_log") if has_log else None
         return readme.rows_from(events, chain, log, text_ids=False)
@@ -254,8 +286,8 @@ class Raw:
 
     def insert_link(self, position: int, nid: int, salt: bytes, digest: bytes,
                     hash_: bytes) -> None:
-        self.run("INSERT INTO ledger_chain VALUES (?, ?, ?, ?, ?)", position, nid, salt, digest,
-                 hash_)
+        self.run(f"INSERT INTO ledger_chain ({LINK}) VALUES (?, ?, ?, ?, ?)", position, nid,
+                 salt, digest, hash_)
 
     def truncate_after(self, position: int) -> None:
         """Deletes every link after ``position`` and its event: a clean truncation."""
@@ -327,7 +359,7 @@ def copy_store(template: str, url: str) -> None:
     if template.startswith("sqlite:"):
         shutil.copyfile(template.removeprefix("sqlite:///"), url.removeprefix("sqlite:///"))
         return
-    Ledger(url, mode="create").close()
+    shut(Ledger(url, mode="create"))
     source, target = template.split("schema=", 1)[1], url.split("schema=", 1)[1]
     with pg_connect() as conn:
         conn.execute("SET session_replication_role = replica")
@@ -362,8 +394,11 @@ class Templates:
                 schema = _new_pg_schema()
                 self.schemas.append(schema)
                 url = pg_url(schema)
-            with Ledger(url) as opened:
+            opened = Ledger(url)
+            try:
                 record_sample(opened)
+            finally:
+                shut(opened)
             if name == "long":
                 _append_synthetic(Raw(url), LONG)
             if backend == "sqlite":
@@ -411,7 +446,7 @@ def _append_synthetic(raw: Raw, total: int) -> None:
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO ledger_events (rowid, originator_id, "
                              "originator_version, topic, state) VALUES (?,?,?,?,?)", events)
-            conn.executemany("INSERT INTO ledger_chain VALUES (?,?,?,?,?)", links)
+            conn.executemany(f"INSERT INTO ledger_chain ({LINK}) VALUES (?,?,?,?,?)", links)
             conn.execute("COMMIT")
         return
     with raw.connect() as conn, conn.cursor() as cur:
@@ -419,7 +454,7 @@ def _append_synthetic(raw: Raw, total: int) -> None:
                       "topic, state) FROM STDIN") as copy:
             for row in events:
                 copy.write_row(row)
-        with cur.copy("COPY ledger_chain FROM STDIN") as copy:
+        with cur.copy(f"COPY ledger_chain ({LINK}) FROM STDIN") as copy:
             for row in links:
                 copy.write_row(row)
         cur.execute("SELECT setval(pg_get_serial_sequence('ledger_events', 'notification_id'), "
@@ -492,7 +527,8 @@ def _forged_at_zero(raw: Raw, last: int) -> Expect:
             conn.executescript(
                 "INSERT INTO ledger_events(originator_id,originator_version,topic,state) "
                 "SELECT originator_id, originator_version+1, topic, state FROM ledger_events "
-                "ORDER BY rowid DESC LIMIT 1; INSERT INTO ledger_chain VALUES (0, "
+                "ORDER BY rowid DESC LIMIT 1; INSERT INTO ledger_chain (position, "
+                "notification_id, salt, payload_digest, hash) VALUES (0, "
                 "last_insert_rowid(), zeroblob(16), zeroblob(32), zeroblob(32));"
             )
     else:
@@ -500,7 +536,8 @@ def _forged_at_zero(raw: Raw, last: int) -> Expect:
             "WITH e AS (INSERT INTO ledger_events (originator_id, originator_version, topic, "
             "state) SELECT originator_id, originator_version + 1, topic, state FROM "
             "ledger_events ORDER BY notification_id DESC LIMIT 1 RETURNING notification_id) "
-            "INSERT INTO ledger_chain SELECT 0, notification_id, decode(repeat('00', 16), "
+            "INSERT INTO ledger_chain (position, notification_id, salt, payload_digest, hash) "
+            "SELECT 0, notification_id, decode(repeat('00', 16), "
             "'hex'), decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex') FROM e"
         )
     return expect(0, "link out of range")
@@ -1195,18 +1232,24 @@ def _tamper(raw: Raw, how: str, position: int, index: int, head: int) -> int:
     return position
 
 
+@pytest.fixture
+def reachable(backend: str) -> None:
+    """PostgreSQL is there (else skipped, or failed in CI), checked once per test, not per
+    example."""
+    if backend == "postgresql":
+        _require_postgres()
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @settings(max_examples=30, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_single_tampering_is_reported_at_or_before_it(
-    templates: Templates, backend: str, data: st.DataObject
+    templates: Templates, backend: str, reachable: None, data: st.DataObject
 ) -> None:
     """One random edit (a byte, a row, a column; either table) anywhere in a random short
     history: verify names it or an earlier position, as the README's verifier does. Deleting
     the last event with its link is a clean truncation: only a digest taken before shows it."""
-    if backend == "postgresql":
-        _require_postgres()
     length = data.draw(st.integers(1, 67), label="history length")
     how = data.draw(st.sampled_from(TAMPERS), label="tampering")
     position = data.draw(st.integers(1, length), label="position")
