@@ -345,6 +345,47 @@ def test_nul_in_any_text_field_of_any_event_is_refused_naming_it(service: Ledger
     assert service.chain.event_count() == before
 
 
+def test_the_cli_refuses_a_nul_or_a_reasonless_confidential_decision_from_a_file(
+    store_url: str, tmp_path: Path
+) -> None:
+    """As the defects were found: ``--file`` JSON. One line naming the field, exit 2, nothing
+    written, and the store still reads."""
+    from click.testing import CliRunner
+
+    from ledger.entrypoints.cli import _run, cli
+
+    def run(*args: str) -> tuple[int, str]:
+        with CliRunner().isolation() as (out, err, *_):
+            code = _run(cli, ["--store", store_url, *args])
+            return code, out.getvalue().decode() + err.getvalue().decode()
+
+    envelope = ["--effective-at", "2013-01-01", "--source-document", "setup"]
+    for line in (["body", "establish", "kent-pcc", "--name", "Kent", "--body-type", "pcc_office",
+                  "--as", "admin"],
+                 ["actor", "add", "admin", "--name", "A", "--acts-for", "kent-pcc", "--roles",
+                  "administrator", "--as", "admin"],
+                 ["actor", "add", "officer1", "--name", "O", "--acts-for", "kent-pcc", "--roles",
+                  "officer", "--as", "admin"]):
+        assert run(*line, *envelope)[0] == 0
+    record = {"title": "T", "originator": "O", "executive_summary": "S", "decision": "D"}
+    cases = [({"executive_summary": "a\x00b"},
+              "error: executive_summary: control character U+0000 is not allowed"),
+             ({"confidentiality": "confidential"},
+              "error: confidential_reason: a confidential decision must say why it is"
+              " confidential")]
+    with Ledger(store_url) as ledger:
+        before = ledger.chain.event_count()
+    for change, message in cases:
+        path = tmp_path / "decision.json"
+        path.write_text(json.dumps({**record, **change}))
+        code, out = run("decision", "record", "d-1", "--file", str(path), "--as", "officer1",
+                        *envelope)
+        assert (code, out.strip()) == (2, message)
+    with Ledger(store_url) as ledger:
+        assert ledger.chain.event_count() == before
+    assert run("decisions", "--format", "json")[0] == 0
+
+
 @pytest.mark.parametrize("char", REFUSED, ids=[f"U+{ord(c):04X}" for c in REFUSED])
 def test_every_refused_character_is_named(char: str) -> None:
     with pytest.raises(Exception) as error:
