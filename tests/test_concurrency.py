@@ -66,7 +66,7 @@ WRITER = textwrap.dedent("""
     sys.path.insert(0, sys.argv[3])
     from helpers import fact
     url, rounds = sys.argv[1], int(sys.argv[2])
-    ledger = Ledger(url, mode="read")
+    ledger = Ledger(url)
     done = conflicts = 0
     while done < rounds:
         try:

@@ -34,7 +34,7 @@ CHILD = textwrap.dedent("""
 
     announce(store.SQLiteChainRecorder, "_insert_events")
     announce(postgres.PostgresChainRecorder, "insert_events")
-    ledger = Ledger(url, mode="read")
+    ledger = Ledger(url)
     facts = [grant(f"bulk-{n}") for n in range(size)]
     ledger.record(facts)
     print("done", flush=True)

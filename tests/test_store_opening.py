@@ -97,11 +97,13 @@ def test_files_that_are_not_ledgers_get_one_line_and_stay_as_they_were(tmp_path:
 
 
 @pytest.mark.parametrize("url", ["sqlite:", "sqlite://", "foo://x", "postgresql://h:abc/db",
-                                 "postgresql://[::1/x"])
+                                 "postgresql://[::1/x", "postgresql://u:s3cret@h:abc/db",
+                                 "mysql://u:s3cret@h/db"])
 def test_unreadable_store_urls_are_bad_input(url: str) -> None:
     code, out = run(url, "verify")
     assert code == 2, out
     assert out.startswith("error: store: ") and out.count("\n") == 1, out
+    assert "s3cret" not in out
 
 
 def test_a_refused_write_creates_nothing(tmp_path: Path) -> None:

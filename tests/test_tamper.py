@@ -135,7 +135,8 @@ def test_link_forged_far_ahead(sample: tuple[Ledger, RawStore]) -> None:
     service, raw = sample
     far = 10**15
     raw.run(
-        "INSERT INTO ledger_chain VALUES (?, ?, ?, ?, ?)", far, 10**9, b"s", b"d", b"h"
+        "INSERT INTO ledger_chain (position, notification_id, salt, payload_digest, hash) "
+        "VALUES (?, ?, ?, ?, ?)", far, 10**9, b"s", b"d", b"h"
     )
     assert problem(service) == (LAST + 1, "link missing")
 

@@ -16,6 +16,7 @@ from uuid import UUID
 from .adapters.chain import (
     Problem,
     Seam,
+    Signatures,
     Verification,
     checkpoint_positions,
     payload_digest,
@@ -23,11 +24,20 @@ from .adapters.chain import (
 )
 from .adapters.store import ChainReader, StoreError
 from .domain import DomainError
+from .integrity.signatures import (
+    KEY_TOPICS,
+    KeyChange,
+    KeyRegistry,
+    parse_public_key,
+    utc_moment,
+)
 from .services import Ledger
 
 DIGEST_FORMAT = "ledger-digest/v2"
 OLD_DIGEST_FORMAT = "ledger-digest/v1"
 """Digests taken before log ids; they can only be of a store that has no log id either."""
+SIGNED = False
+"""Whether verify checks signatures (switched on with signed writes)."""
 PARALLEL_FROM = 200_000
 """From this many links, ``verify`` walks the chain in segments, one per core."""
 
@@ -61,7 +71,8 @@ def verify(
     attested = _checkpoints(digest) if digest else {}
     capture = frozenset(attested) | frozenset(checkpoint_positions(head) if checkpoints else ())
     start: Seam = (0, chain.genesis(), 0)
-    result = _walk(ledger, head, capture, progress, processes or min(_cores(), 8), start)
+    result = _walk(ledger, head, capture, progress, processes or min(_cores(), 8), start,
+                   signatures(chain, head) if SIGNED else None)
     result.log_id = chain.log_id()
     problems = [] if result.problem is None else [result.problem]
     if census.first is not None and census.first < 1:
@@ -91,6 +102,35 @@ def verify(
     return result
 
 
+def signatures(chain: ChainReader, head: int) -> Signatures:
+    """What checks each link's signature: the keys the log registered, as of each position."""
+    from .adapters.keys import verify_signature
+
+    return Signatures(chain.log_id(), KeyRegistry(_key_changes(chain, head)), verify_signature)
+
+
+def _key_changes(chain: ChainReader, head: int) -> Iterator[KeyChange]:
+    """The key events' payloads, read as plain JSON (a payload that does not parse is skipped:
+    the walk reports its position as changed)."""
+    actors: dict[Any, str] = {}
+    for position, originator, topic, state in chain.events_of(KEY_TOPICS, head):
+        try:
+            data = json.loads(state)
+            if topic == "ActorRegistered":
+                actors[originator] = data["key"]
+            actor = actors[originator]
+            raw = data.get("public_key")
+            effective = utc_moment(data["effective_at"])
+            public = None if raw is None else parse_public_key(raw)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if effective is None:
+            continue
+        kind = {"ActorRegistered": "registered", "ActorKeyRotated": "rotated",
+                "ActorKeyRevoked": "revoked", "ActorDeactivated": "deactivated"}[topic]
+        yield KeyChange(position, actor, kind, public, effective)
+
+
 def _forged(chain: ChainReader, head: int) -> Problem | None:
     """The earliest event no link in 1..head names, at the position where it claims a place."""
     unlinked = chain.first_unlinked(head)
@@ -111,6 +151,7 @@ def _walk(
     progress: Iterator[None] | None,
     processes: int,
     start: Seam,
+    checks: Signatures | None,
 ) -> Verification:
     """Walks positions 1..head, in segments on all cores when the chain is long.
 
@@ -122,14 +163,16 @@ def _walk(
     parts = processes if head >= PARALLEL_FROM else 1
     text_ids = ledger.chain.sqlite
     if parts == 1:
-        return walk(ledger.chain.rows(until=head), capture, progress, start, text_ids=text_ids)
+        return walk(ledger.chain.rows(until=head), capture, progress, start, text_ids=text_ids,
+                    signatures=checks)
     seams = [head * k // parts for k in range(parts + 1)]
-    others = [_start_segment(ledger.location.url, seams[k], seams[k + 1], capture)
+    others = [_start_segment(ledger.location.url, seams[k], seams[k + 1], capture,
+                             checks is not None, head)
               for k in range(1, parts)]
     ticks = None if progress is None else _scaled(progress, parts)
     try:
         results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks, start,
-                        text_ids=text_ids)]
+                        text_ids=text_ids, signatures=checks)]
         for other in others:
             if not results[-1].ok:  # the answer is already known
                 break
@@ -155,6 +198,8 @@ def _walk(
                 )
             )
         joined.captured.update(result.captured)
+        for signer, count in result.signers.items():
+            joined.signers[signer] = joined.signers.get(signer, 0) + count
         joined.head_position, joined.head_hash = end, result.head_hash
     return joined
 
@@ -163,10 +208,12 @@ _SEGMENT = "import os, sys; from ledger.audit import _segment; " \
     "_segment(os.environ['LEDGER_VERIFY_SEGMENT'], sys.stdout.buffer)"
 
 
-def _start_segment(url: str, after: int, until: int, capture: frozenset[int]) -> Popen[bytes]:
+def _start_segment(
+    url: str, after: int, until: int, capture: frozenset[int], signed: bool, head: int
+) -> Popen[bytes]:
     """A fresh interpreter, not multiprocessing: callers need no ``__main__`` guard. The job
     goes in the environment, not the arguments, where anyone could read the store's URL."""
-    job = json.dumps([url, after, until, sorted(capture)])
+    job = json.dumps([url, after, until, sorted(capture), signed, head])
     return Popen([sys.executable, "-c", _SEGMENT], stdout=PIPE, stderr=PIPE,
                  env={**os.environ, "LEDGER_VERIFY_SEGMENT": job})
 
@@ -182,15 +229,16 @@ def _finish_segment(child: Popen[bytes]) -> Verification:
 
 def _segment(job: str, answer: BinaryIO) -> None:
     """One segment, in its own process (see ``_walk``)."""
-    url, after, until, positions = json.loads(job)
+    url, after, until, positions, signed, head = json.loads(job)
     capture = frozenset(positions)
     with Ledger(url, mode="read") as ledger:
         start = ledger.chain.seam(after)
         if start is None:  # the link at the seam is gone; the segment before reports it
             result = Verification(head_position=after)
         else:
+            checks = signatures(ledger.chain, head) if signed else None
             result = walk(ledger.chain.rows(after, until), capture, start=start,
-                          text_ids=ledger.chain.sqlite)
+                          text_ids=ledger.chain.sqlite, signatures=checks)
     answer.write(pickle.dumps(result))
 
 

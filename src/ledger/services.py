@@ -25,6 +25,7 @@ from .adapters.store import (
     ChainReader,
     StoreError,
     StoreLocation,
+    close_recorder,
     open_recorder,
     open_standin,
     store_exists,
@@ -127,6 +128,18 @@ class Ledger:
 
     def close(self) -> None:
         self.app.close()
+        close_recorder(self.recorder)
+
+    def _refresh(self) -> None:
+        """A stand-in gives way to the store once another writer has created it."""
+        if self.absent and store_exists(self.location):
+            self._replace(open_recorder(self.location, "write"))
+
+    def _replace(self, recorder: Any) -> None:
+        self.app.close()
+        close_recorder(self.recorder)
+        self._attach(recorder)
+        self.absent = False
 
     def __enter__(self) -> Ledger:
         return self
@@ -142,6 +155,7 @@ class Ledger:
         """Appends every fact or none; raises DomainError, NotPermitted, ConflictError or
         StoreError. ``acting`` names the actor on whose behalf the facts are recorded: each is
         then checked against that actor's roles and body (imports of documents pass none)."""
+        self._refresh()
         batch = _Batch(self, now or datetime.now(UTC), acting)
         facts = list(facts)
         batch.prefetch(facts)
@@ -149,9 +163,7 @@ class Ledger:
         if not events:
             return []
         if self.absent:  # accepted: now the store may be made
-            self.app.close()
-            self._attach(open_recorder(self.location, "create"))
-            self.absent = False
+            self._replace(open_recorder(self.location, "create"))
         try:
             # the event store directly: Application.save() would only add a runtime Protocol
             # isinstance check per event (no snapshots or policies here)
@@ -171,9 +183,11 @@ class Ledger:
     # ------------------------------------------------------------------ reading
 
     def history(self, kind: str, key: str) -> list[Event]:
+        self._refresh()
         return self._load(aggregate_id(aggregate_kind(kind).kind, key))
 
     def get(self, kind: str, key: str) -> Aggregate | None:
+        self._refresh()
         cls = aggregate_kind(kind)
         return fold(cls, self._load(aggregate_id(cls.kind, key)))
 

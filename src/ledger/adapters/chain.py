@@ -25,10 +25,12 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
+
+from ..integrity.signatures import KeyRegistry, signed_message, utc_moment
 
 ZERO_HASH = bytes(32)
 SALT_BYTES = 16
@@ -94,14 +96,31 @@ class ChainRow:
     salt: bytes
     payload_digest: bytes
     hash: bytes
+    signer: str | None = None
+    key_id: bytes | None = None
+    signature: bytes | None = None
+    signed_at: str | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        """The row as the chain table's columns, in order."""
+        return (self.position, self.notification_id, self.salt, self.payload_digest, self.hash,
+                self.signer, self.key_id, self.signature, self.signed_at)
+
+
+Signature = tuple[str, bytes, bytes, str]
+"""signer, key id, signature, signed_at"""
+Sign = Callable[[bytes, int, str, bytes], Signature]
+"""Signs an event given its originator id (16 bytes), version, topic and payload digest."""
 
 
 def new_links(
     head_position: int,
     head_hash: bytes,
     events: Iterable[tuple[int, UUID, int, str, bytes]],
+    sign: Sign | None = None,
 ) -> list[ChainRow]:
-    """Links for newly inserted events (notification id, originator, version, topic, state)."""
+    """Links for newly inserted events (notification id, originator, version, topic, state),
+    each signed by ``sign``."""
     rows = []
     position, previous = head_position, head_hash
     for notification_id, originator_id, version, topic, state in events:
@@ -109,14 +128,16 @@ def new_links(
         salt = new_salt()
         digest = payload_digest(salt, state)
         previous = link_hash(position, originator_id, version, topic, digest, previous)
-        rows.append(ChainRow(position, notification_id, salt, digest, previous))
+        signed = sign(originator_id.bytes, version, topic, digest) if sign else (None,) * 4
+        rows.append(ChainRow(position, notification_id, salt, digest, previous, *signed))
     return rows
 
 
-Linked = tuple[Any, Any, Any, Any, Any, Any, Any, Any, Any, Any]
+Linked = tuple[Any, ...]
 """A link joined with its event as read, flat for speed: position, notification id, salt,
 payload digest, hash, the event's notification id (None if the event is gone), originator id
-(16 bytes, or hex text as SQLite keeps it), version, topic, state. Typed ``Any``: an insider
+(16 bytes, or hex text as SQLite keeps it), version, topic, state, then the signature columns:
+signer, key id, signature, signed_at. Typed ``Any``: an insider
 can store anything, and the walk checks each value's type before trusting it."""
 
 
@@ -159,6 +180,7 @@ KINDS = {
     "link out of range": "a chain row at a position outside 1..head",
     "id respelled": "an originator id not spelled as the ledger writes it",
     "malformed row": "a column of the wrong type, or NULL",
+    "signature": "unsigned, a bad signature, or one made with a key not good for its signer there",
     "truncated": "the log is shorter than a digest attests",
     "rewritten": "a link differs from a digest taken earlier",
 }
@@ -173,6 +195,12 @@ class Verification:
     problem: Problem | None = None
     captured: dict[int, bytes] = field(default_factory=dict)
     log_id: bytes | None = None
+    signers: dict[str, int] = field(default_factory=dict)
+    """Signatures checked, by signer."""
+
+    @property
+    def signatures(self) -> int:
+        return sum(self.signers.values())
 
     def fail(self, problem: Problem) -> Verification:
         self.ok = False
@@ -187,6 +215,7 @@ def walk(
     start: Seam = (0, ZERO_HASH, 0),
     *,
     text_ids: bool = False,
+    signatures: Signatures | None = None,
 ) -> Verification:
     """Recomputes the chain over joined rows in position order; stops at the first problem.
 
@@ -200,8 +229,9 @@ def walk(
     result = Verification()
     expected, previous, last_notification = start[0] + 1, start[1], start[2]
     sha256, payload_prefix = hashlib.sha256, _PAYLOAD_PREFIX
+    signers = result.signers
     for row in linked:
-        position, nid, salt, digest, stored, event_nid, originator, version, topic, state = row
+        position, nid, salt, digest, stored, event_nid, originator, version, topic, state = row[:10]
         if progress is not None:
             next(progress, None)
         if position != expected:
@@ -262,11 +292,51 @@ def walk(
                     "the link's hash does not follow from the event and the previous link",
                 )
             )
+        if signatures is not None:
+            problem = signatures.check(position, originator, version, topic, digest, row[10:])
+            if problem is not None:
+                return result.fail(Problem(position, "signature", problem))
+            signers[row[10]] = signers.get(row[10], 0) + 1
         if position in capture:
             result.captured[position] = stored
         previous, last_notification, expected = stored, nid, expected + 1
     result.head_position, result.head_hash = expected - 1, previous
     return result
+
+
+class Signatures:
+    """Checks each link's signature against the key good for its signer at that position."""
+
+    def __init__(
+        self,
+        log_id: bytes | None,
+        registry: KeyRegistry,
+        verify: Callable[[bytes, bytes, bytes], bool],
+    ) -> None:
+        self.log_id, self.registry, self.verify = log_id, registry, verify
+
+    def check(
+        self, position: int, originator: bytes, version: int, topic: str, digest: bytes,
+        signed: tuple[Any, ...],
+    ) -> str | None:
+        """None when good, else what is wrong (the message always says "signature")."""
+        signer, key_id, signature, signed_at = signed
+        if signer is None and signature is None:
+            return "unsigned: no signature on this event"
+        if not (type(signer) is str and type(key_id) is bytes and type(signature) is bytes
+                and type(signed_at) is str):
+            return "malformed signature columns"
+        when = utc_moment(signed_at)
+        if when is None:
+            return f"signature time '{signed_at[:40]}' is not a time"
+        public, why = self.registry.public_key(position, signer, key_id, when)
+        if public is None:
+            return f"signature not good: {why}"
+        message = signed_message(self.log_id, originator, version, topic, digest, signer,
+                                 signed_at)
+        if not self.verify(public, signature, message):
+            return f"bad signature: it does not match this event and {signer}'s key"
+        return None
 
 
 _COLUMNS = ("position", "notification_id", "salt", "payload_digest", "hash", "event",
@@ -277,7 +347,7 @@ _TYPES: dict[str, type] = {"salt": bytes, "payload_digest": bytes, "hash": bytes
 
 
 def _malformed(row: Linked) -> str:
-    for name, value in zip(_COLUMNS, row, strict=True):
+    for name, value in zip(_COLUMNS, row[:10], strict=True):
         wanted = _TYPES.get(name)
         if wanted is None:
             continue

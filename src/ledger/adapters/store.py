@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
-from .chain import ChainRow, Linked, LinkedEvent, Seam, genesis_hash, new_links
+from .chain import ChainRow, Linked, LinkedEvent, Seam, Sign, genesis_hash, new_links
 
 EVENTS_TABLE = "ledger_events"
 CHAIN_TABLE = "ledger_chain"
@@ -30,6 +31,11 @@ PAGE = 5_000
 
 class StoreError(Exception):
     """The store cannot be opened or used (unreachable server, not a ledger, read-only)."""
+
+
+def shown(url: str) -> str:
+    """A URL as it may be printed: any password replaced by ***."""
+    return re.sub(r"(://[^/?#@:]*):[^/?#@]*@", r"\1:***@", url)
 
 
 class StoreURLError(StoreError, ValueError):
@@ -60,7 +66,8 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
             "position INTEGER PRIMARY KEY, notification_id INTEGER NOT NULL UNIQUE, "
-            "salt BLOB NOT NULL, payload_digest BLOB NOT NULL, hash BLOB NOT NULL)"
+            "salt BLOB NOT NULL, payload_digest BLOB NOT NULL, hash BLOB NOT NULL, "
+            "signer TEXT, key_id BLOB, signature BLOB, signed_at TEXT)"
         )
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} ("
@@ -103,26 +110,30 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None
+        sign = _signing(kwargs)
+        c.execute(f"SELECT log_id FROM {LOG_TABLE}")
+        row = c.fetchone()
+        log_id = row[0] if row and isinstance(row[0], bytes) else None
         c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
         links = new_links(
-            *(_head_link(head[0], head[1]) if head else (0, _genesis(c))),
+            *(_head_link(head[0], head[1]) if head else (0, genesis_hash(log_id))),
             (
                 (nid, as_uuid(s.originator_id), s.originator_version, s.topic, s.state)
                 for nid, s in zip(ids, stored_events, strict=True)
             ),
+            None if sign is None else sign(log_id),
         )
         c.executemany(
-            f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?)",
-            [(r.position, r.notification_id, r.salt, r.payload_digest, r.hash) for r in links],
+            f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?,?,?,?)", [r.values() for r in links]
         )
         return ids
 
 
-def _genesis(c: Any) -> bytes:
-    c.execute(f"SELECT log_id FROM {LOG_TABLE}")
-    row = c.fetchone()
-    return genesis_hash(row[0] if row and isinstance(row[0], bytes) else None)
+def _signing(kwargs: dict[str, Any]) -> Callable[[bytes | None], Sign] | None:
+    """The service passes ``signing``: given the log id, what signs each new link. (The
+    columns take NULL so that verify, not a constraint, is what reports an unsigned row.)"""
+    return kwargs.get("signing")
 
 
 def _head_link(position: Any, hash_: Any) -> tuple[int, bytes]:
@@ -218,7 +229,7 @@ class StoreLocation:
         except StoreURLError:  # already says what is wrong
             raise
         except ValueError as exc:  # a port that is not a number, a bad IPv6 literal
-            raise StoreURLError(f"store: cannot read the URL '{url}': {exc}") from None
+            raise StoreURLError(f"store: cannot read the URL '{shown(url)}': {exc}") from None
 
     @classmethod
     def _parse(cls, url: str) -> StoreLocation:
@@ -240,9 +251,9 @@ class StoreLocation:
                 and len(schema) <= 63
                 and not schema.startswith("pg_")
             ):
-                shown = "', '".join(s if len(s) <= 70 else s[:67] + "..." for s in schemas)
+                names = "', '".join(s if len(s) <= 70 else s[:67] + "..." for s in schemas)
                 raise StoreURLError(
-                    f"store: schema '{shown}' is not allowed: give one name of ASCII letters, "
+                    f"store: schema '{names}' is not allowed: give one name of ASCII letters, "
                     "digits, _ and - (at most 63), starting with a letter or _, not pg_"
                 )
             return cls(
@@ -256,7 +267,8 @@ class StoreLocation:
                 schema=schema,
             )
         raise StoreURLError(
-            f"store: unsupported URL '{url}' (use sqlite:///path.db or postgresql://host/db)"
+            f"store: unsupported URL '{shown(url)}' "
+            "(use sqlite:///path.db or postgresql://host/db)"
         )
 
     def describe(self) -> str:
@@ -296,6 +308,15 @@ def open_standin() -> SQLiteChainRecorder:
     return recorder
 
 
+def close_recorder(recorder: Any) -> None:
+    """Closes a recorder's connections now, rather than when it is collected."""
+    close = getattr(recorder, "close", None)
+    if close is not None:
+        close()
+    else:
+        recorder.datastore.close()
+
+
 def store_exists(location: StoreLocation) -> bool:
     """Whether a ledger is there already (asked without creating or writing anything)."""
     if location.backend == "sqlite":
@@ -328,6 +349,7 @@ class ChainReader:
 
     def __init__(self, recorder: Any) -> None:
         self.recorder = recorder
+        self._signed: bool | None = None
         self.sqlite = isinstance(recorder, SQLiteChainRecorder)
         if self.sqlite:
             self.events, self.chain, self.nid, self.mark = EVENTS_TABLE, CHAIN_TABLE, "rowid", "?"
@@ -400,9 +422,14 @@ class ChainReader:
         the planner's statistics (without them PostgreSQL sorted the whole rest per page)."""
         m = self.mark
         originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
+        signed = (
+            "c.signer, c.key_id, c.signature, c.signed_at"
+            if self.signed_columns()
+            else "NULL, NULL, NULL, NULL"
+        )
         sql = (
             f"SELECT c.position, c.notification_id, c.salt, c.payload_digest, c.hash, "
-            f"e.{self.nid}, {originator}, e.originator_version, e.topic, e.state "
+            f"e.{self.nid}, {originator}, e.originator_version, e.topic, e.state, {signed} "
             f"FROM {self.chain} c LEFT JOIN {self.events} e ON e.{self.nid} = c.notification_id "
             f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position"
         )
@@ -418,6 +445,23 @@ class ChainReader:
                 if following is None:
                     return
                 after = following - 1
+
+    def signed_columns(self) -> bool:
+        """Whether the chain table has the signature columns (stores made before signatures
+        do not: their rows read as unsigned, and verify says so)."""
+        if self._signed is None:
+            self._signed = self._has_signature_columns()
+        return self._signed
+
+    def _has_signature_columns(self) -> bool:
+        if self.sqlite:
+            columns = {r[1] for r in self._rows(f"PRAGMA table_info({self.chain})", ())}
+        else:
+            schema = self.recorder.datastore.schema
+            columns = {r[0] for r in self._rows(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = %s AND table_name = %s", (schema, CHAIN_TABLE))}
+        return "signature" in columns
 
     def seam(self, position: int) -> Seam | None:
         """The stored link at ``position`` as a walk's starting point (None if it is gone)."""
@@ -460,7 +504,7 @@ class ChainReader:
         for r in self.rows(after, until):
             oid = r[6]
             yield LinkedEvent(
-                ChainRow(*r[:5]),
+                ChainRow(*r[:5], *r[10:14]),
                 None if oid is None else UUID(oid) if isinstance(oid, str) else UUID(bytes=oid),
                 r[7],
                 r[8],
@@ -488,6 +532,19 @@ class ChainReader:
             (notification_id, head),
         )
         return int(rows[0][0])
+
+    def events_of(self, topics: Sequence[str], head: int) -> list[tuple[Any, Any, Any, Any]]:
+        """(position, originator id, topic, state) of the events of these types linked in
+        1..head, in position order: what verify reads to know whose keys were good where."""
+        m = self.mark
+        marks = ",".join([m] * len(topics))
+        return self._rows(
+            f"SELECT c.position, e.originator_id, e.topic, e.state FROM {self.chain} c "
+            f"JOIN {self.events} e ON e.{self.nid} = c.notification_id "
+            f"WHERE e.topic IN ({marks}) AND c.position >= 1 AND c.position <= {m} "
+            "ORDER BY c.position",
+            (*topics, head),
+        )
 
     def positions(self, notification_ids: Sequence[int]) -> list[int]:
         """Chain positions of the given notification ids, in the same order."""

@@ -1,0 +1,165 @@
+"""What an event's signature covers, and which keys were good for which signer where.
+
+Signed message (version 1), for the event at any position:
+
+    "ledger-signature/v1" 0x00
+    || log_id (16 bytes; 16 zero bytes for a store made before log ids)
+    || originator_id (16 bytes) || uint64_be(originator_version)
+    || uint32_be(len(topic)) || topic (UTF-8)
+    || payload_digest (32 bytes: the salted digest, so a withheld payload still verifies)
+    || uint32_be(len(signer)) || signer (the signing actor's id, UTF-8)
+    || uint32_be(len(signed_at)) || signed_at (UTF-8: the event's recorded_at, ISO 8601 UTC)
+
+The chain row keeps signer, key id (8 bytes of SHA-256 of the public key), signature (Ed25519,
+64 bytes) and signed_at. A signature from another row fails: its message names another event.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+SIGNATURE_PREFIX = b"ledger-signature/v1\x00"
+_HEAD = struct.Struct(">16sQ")
+
+
+def _text(value: str) -> bytes:
+    raw = value.encode()
+    return len(raw).to_bytes(4, "big") + raw
+
+
+def signed_message(
+    log_id: bytes | None,
+    originator: bytes,
+    version: int,
+    topic: str,
+    payload_digest: bytes,
+    signer: str,
+    signed_at: str,
+) -> bytes:
+    return (
+        SIGNATURE_PREFIX
+        + (log_id or bytes(16))
+        + _HEAD.pack(originator, version)
+        + _text(topic)
+        + payload_digest
+        + _text(signer)
+        + _text(signed_at)
+    )
+
+
+PUBLIC_KEY_PREFIX = "ed25519:"
+
+
+def parse_public_key(text: str) -> bytes:
+    """The 32 raw bytes of a public key written ``ed25519:BASE64``; ValueError otherwise."""
+    if not isinstance(text, str) or not text.startswith(PUBLIC_KEY_PREFIX):
+        raise ValueError(f"a public key is written {PUBLIC_KEY_PREFIX}BASE64")
+    try:
+        raw = base64.b64decode(text[len(PUBLIC_KEY_PREFIX):], validate=True)
+    except binascii.Error:
+        raise ValueError("the public key is not base64") from None
+    if len(raw) != 32:
+        raise ValueError("an Ed25519 public key is 32 bytes")
+    return raw
+
+
+def public_key_text(raw: bytes) -> str:
+    return PUBLIC_KEY_PREFIX + base64.b64encode(raw).decode()
+
+
+def key_id(raw_public: bytes) -> bytes:
+    """Which of an actor's keys signed: 8 bytes of the public key's SHA-256."""
+    return hashlib.sha256(raw_public).digest()[:8]
+
+
+def utc_moment(value: str) -> datetime | None:
+    """An ISO date or timestamp as an aware UTC time (a date is its first instant, UTC);
+    None when it cannot be read (a forged row says anything)."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated")
+"""The events that change whose keys are good: verify reads these payloads to check the rest."""
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """One change to an actor's keys, at a position of the log, effective from a time."""
+
+    position: int
+    actor: str
+    kind: str  # registered | rotated | revoked | deactivated
+    public_key: bytes | None
+    effective: datetime
+
+
+@dataclass
+class _Key:
+    public: bytes
+    added: int
+    ends: list[tuple[int, datetime]] = field(default_factory=list)
+    """Revocations: (position recorded, effective from)."""
+
+
+class KeyRegistry:
+    """Whose keys were good where: a key signs events after the position that registered it,
+    until a rotation, revocation or deactivation, from that event's position or its effective
+    time, whichever comes first (a backdated revocation also condemns what was signed after
+    the time it names). The first registration of the log (the genesis) signs itself."""
+
+    def __init__(self, changes: Iterable[KeyChange]) -> None:
+        self.keys: dict[str, dict[bytes, _Key]] = {}
+        self.deactivated: dict[str, list[tuple[int, datetime]]] = {}
+        self.genesis: int | None = None
+        for change in sorted(changes, key=lambda c: c.position):
+            self._apply(change)
+
+    def _apply(self, change: KeyChange) -> None:
+        keys = self.keys.setdefault(change.actor, {})
+        if change.kind in ("registered", "rotated"):
+            if change.kind == "rotated":
+                for key in keys.values():
+                    key.ends.append((change.position, change.effective))
+            if change.public_key is not None:
+                kid = key_id(change.public_key)
+                keys[kid] = _Key(change.public_key, change.position)
+            if change.kind == "registered" and self.genesis is None:
+                self.genesis = change.position
+        elif change.kind == "revoked" and change.public_key is not None:
+            key = keys.get(key_id(change.public_key))
+            if key is not None:
+                key.ends.append((change.position, change.effective))
+        elif change.kind == "deactivated":
+            self.deactivated.setdefault(change.actor, []).append(
+                (change.position, change.effective)
+            )
+
+    def public_key(
+        self, position: int, signer: str, key_id: bytes, signed_at: datetime
+    ) -> tuple[bytes | None, str]:
+        """The public key to check a signature with, or None and why it cannot be good."""
+        key = self.keys.get(signer, {}).get(key_id)
+        if key is None:
+            return None, f"{signer} has no registered key {key_id.hex()}"
+        if key.added > position or (key.added == position and position != self.genesis):
+            return None, f"key {key_id.hex()} of {signer} is registered only at {key.added}"
+        for ended, effective in key.ends:
+            if ended < position or signed_at >= effective:
+                return None, f"key {key_id.hex()} of {signer} was revoked at {ended}"
+        for ended, effective in self.deactivated.get(signer, ()):
+            if ended < position or signed_at >= effective:
+                return None, f"{signer} was deactivated at {ended}"
+        return key.public, ""
