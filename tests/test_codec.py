@@ -437,6 +437,27 @@ def test_the_store_refuses_control_characters_in_an_event_built_without_validati
     assert service.chain.event_count() == 1
 
 
+ALL_REFUSED = [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0),
+                                 0xD800, 0xDBFF, 0xDC00, 0xDFFF]]
+
+
+def test_the_store_guard_misses_no_refused_character() -> None:
+    """The guard first scans the canonical JSON text; every refused character must show there
+    (JSON escapes most of C0), and tab, newline and a backslash must pass."""
+    good = dict(build("DecisionRecorded"))
+    for char in ALL_REFUSED:
+        bad = DecisionRecorded.model_construct(**{**good, "title": f"a{char}b"})
+        with pytest.raises(DomainError) as error:
+            encode_event(bad)
+        assert error.value.field == "title", repr(char)
+        assert f"U+{ord(char):04X} is not allowed" in error.value.problem
+    fine = DecisionRecorded.model_construct(
+        **{**good, "title": "tab\t newline\n back\\slash \\u0000 \\b é £ \u2028 \U0001F600"}
+    )
+    assert decode_event(fine.originator_id, 1, "DecisionRecorded",
+                        encode_event(fine).state) == fine
+
+
 def test_projections_survive_a_nul_stored_by_an_older_version(service: Ledger) -> None:
     """An event holding NUL, stored before writing refused it (inserted here through the
     recorder, bypassing validation): every read model replays it, NUL escaped in their rows
