@@ -174,8 +174,9 @@ def _walk(
         results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks, start,
                         text_ids=text_ids, signatures=checks)]
         for other in others:
-            if not results[-1].ok:  # the answer is already known
-                break
+            last = results[-1]
+            if not last.ok or last.head_position != seams[len(results)]:
+                break  # the answer is already known: a problem, or a segment ended early
             results.append(_finish_segment(other))
     finally:
         for other in others:

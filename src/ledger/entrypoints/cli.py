@@ -48,11 +48,13 @@ class _Context:
 
     def ledger(self, *, mode: str = "write") -> Ledger:
         """The store, opened once per command: "read" for reading commands (read-only, never
-        created), "write" for commands that append (created by the first accepted append)."""
+        created), "write" for commands that append (created by the first accepted append).
+        It is closed when the command ends."""
         if self._ledger is None:
             from ..services import Ledger
 
             self._ledger = Ledger(self.store_url, mode=mode)
+            click.get_current_context().call_on_close(self._ledger.close)
         return self._ledger
 
 
@@ -309,6 +311,10 @@ def one_line(text: str) -> str:
 def _run(entry: click.Group, args: list[str] | None) -> int:
     from pydantic import ValidationError
 
+    if args is not None and any("\x00" in arg for arg in args):
+        # no operating system passes one in a command line; only a caller in-process can
+        click.echo("error: an argument holds a NUL character", err=True)
+        return EXIT_BAD_INPUT
     try:
         returned = entry.main(args=args, prog_name="ledger", standalone_mode=False)
     except Failure as exc:
