@@ -319,19 +319,21 @@ def _text_fields(type_: str) -> Iterator[tuple[str, Any]]:
             yield name, "a\x00b"
 
 
-TEXT_FIELDS = [(t, path, value) for t in EVENT_TYPES for path, value in _text_fields(t)]
+def text_fields() -> list[tuple[str, str, Any]]:
+    return [(t, path, value) for t in EVENT_TYPES for path, value in _text_fields(t)]
 
 
 def test_every_event_type_has_text_fields_to_try() -> None:
-    assert {t for t, _, _ in TEXT_FIELDS} == set(EVENT_TYPES)
-    assert len(TEXT_FIELDS) > 2 * len(EVENT_TYPES)
+    found = text_fields()
+    assert {t for t, _, _ in found} == set(EVENT_TYPES)
+    assert len(found) > 2 * len(EVENT_TYPES)
 
 
 def test_nul_in_any_text_field_of_any_event_is_refused_naming_it(service: Ledger) -> None:
     """On both backends, through the service as the CLI's --file JSON arrives: refused before
     anything is written, naming the field."""
     before = service.chain.event_count()
-    for type_, path, value in TEXT_FIELDS:
+    for type_, path, value in text_fields():
         sample = SAMPLE_BY_TYPE.get(type_) or corrections(str(uuid4()))[0]
         name = path.split(".")[0]
         fields = {**sample.fields, name: value}
@@ -421,6 +423,7 @@ def test_the_store_refuses_control_characters_in_an_event_built_without_validati
 ) -> None:
     """The codec's own guard: an event made without validation (model_construct) is refused
     too, naming the field, and nothing is written."""
+    before = service.chain.event_count()
     good = dict(build("DecisionRecorded"))
     bad = DecisionRecorded.model_construct(**{**good, "executive_summary": "a\x00b"})
     with pytest.raises(DomainError) as error:
@@ -432,9 +435,9 @@ def test_the_store_refuses_control_characters_in_an_event_built_without_validati
     with pytest.raises(DomainError) as error:
         EventMapper().to_stored_event(bad)
     assert str(error.value) == "source.location: control character U+009F is not allowed"
-    assert service.chain.event_count() == 0
+    assert service.chain.event_count() == before
     service.app.events.put([DecisionRecorded.model_construct(**good)])
-    assert service.chain.event_count() == 1
+    assert service.chain.event_count() == before + 1
 
 
 ALL_REFUSED = [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0),
@@ -588,7 +591,7 @@ def test_a_renamed_type_reads_its_old_events_from_the_store(
     insert_raw(service, first, 1, "Gadget", _envelope_state(key="w-1", name="Old name"))
     insert_raw(service, second, 1, "Gizmo",
                _envelope_state(key="w-2", name="Older", size=9, class_version=2))
-    logged = [event for _, event in service.log()]
+    logged = [event for _, event in service.log() if event.originator_id in (first, second)]
     assert [type(e) for e in logged] == [Widget, Widget]
     assert [(e.title, e.size) for e in logged] == [("Old name", 0), ("Older", 9)]  # type: ignore[attr-defined]
     state = service.get("test-widget", "w-1")
@@ -632,8 +635,8 @@ def test_golden_sets_exist() -> None:
 @pytest.mark.parametrize("set_dir", GOLDEN_SETS, ids=[p.name for p in GOLDEN_SETS])
 def test_golden_fixtures_replay(set_dir: Path) -> None:
     """Every stored event of the set decodes to the fields it had, and every entity folds to
-    the state it had; where the class is unchanged, it also validates to the same event and
-    dumps back to the very bytes stored."""
+    the state it had. Nothing is validated: today's rules may be stricter than those the events
+    were written under (a field since required), and the events must read all the same."""
     stored, expected = golden(set_dir)
     assert len(stored) == len(expected["events"])
     histories: dict[UUID, list[Event]] = {}
@@ -643,12 +646,6 @@ def test_golden_fixtures_replay(set_dir: Path) -> None:
         assert event.type == want["type"]
         assert not _subset(want["fields"], event.model_dump(mode="json")), row["topic"]
         histories.setdefault(event.originator_id, []).append(event)
-        cls = type(event)
-        if cls.__name__ == row["topic"] and cls.class_version == 1:
-            reference = validated(row["originator_id"], row["originator_version"],
-                                  row["topic"], state)
-            assert event == reference
-            assert encode_event(event).state == state
     assert len(histories) == len(expected["entities"])
     for entity in expected["entities"]:
         history = histories[UUID(entity["originator_id"])]
@@ -683,13 +680,14 @@ def test_golden_fixtures_replay_through_a_store(service: Ledger) -> None:
         state = service.get(entity["kind"], entity["state"]["key"])
         assert state is not None
         assert not _subset(entity["state"], state.model_dump(mode="json"))
+    head, _ = service.chain.head()
     runner = Runner(service)
     try:
-        assert runner.rebuild() == len(stored)
+        assert runner.rebuild() == head >= len(stored)
         with runner.reading() as rows:
             story = TRANSITIONS.history(rows, Ask.of())
         assert story["transfers"] and story["bodies"]
-        assert {s.position for s in runner.status()} == {len(stored)}
+        assert {s.position for s in runner.status()} == {head}
         assert len(runner.status()) == len(PROJECTIONS)
     finally:
         runner.close()
