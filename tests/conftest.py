@@ -47,6 +47,14 @@ def pg_url(schema: str) -> str:
     return f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{PG_DB}?schema={schema}"
 
 
+@pytest.fixture(autouse=True)
+def key_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's actors keep their private keys in a key directory of its own."""
+    folder = tmp_path_factory.mktemp("keys")
+    monkeypatch.setenv("LEDGER_KEY_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -66,9 +74,9 @@ def store_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def service(store_url: str) -> Iterator[object]:
-    from ledger.services import Ledger
+    from helpers import open_ledger
 
-    with Ledger(store_url) as opened:
+    with open_ledger(store_url) as opened:
         yield opened
 
 

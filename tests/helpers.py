@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ledger.services import Fact
@@ -34,3 +35,31 @@ def grant(key: str = "grant-1", amount: str = "1000.00") -> Fact:
         purpose="testing",
         funding_body="test-authority",
     )
+
+
+TEST_ADMIN = "test-admin"
+_SEED = bytes(range(32))
+
+
+def test_signer() -> Any:
+    """The tests' administrator key: fixed, so that child processes sign with it too."""
+    from ledger.adapters.keys import Signer
+
+    return Signer.from_seed(TEST_ADMIN, _SEED)
+
+
+def open_ledger(url: str, **options: Any) -> Any:
+    """A ledger that signs as the tests' administrator, its genesis made if the log is new."""
+    from ledger.domain import DomainError
+    from ledger.services import ConflictError, Ledger, genesis
+
+    signer = test_signer()
+    ledger = Ledger(url, signer=signer, **options)
+    if ledger.chain.census().last == 0:
+        facts = genesis(admin=TEST_ADMIN, name="Test Admin", body="test-records",
+                        body_name="Test records office", body_type="other",
+                        public_key=signer.public_text, effective_at="2000-01-01",
+                        roles=["administrator", "records_officer"])
+        with contextlib.suppress(ConflictError, DomainError):  # another process made it first
+            ledger.init(facts, admin=TEST_ADMIN, signer=signer)
+    return ledger

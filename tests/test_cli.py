@@ -43,14 +43,24 @@ def events_digest(store: str) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+def public_key(actor: str) -> str:
+    """The actor's public key, its private key made in the key directory if absent."""
+    code, out = run("sqlite:///unused.db", f"key show {actor}")
+    if code != 0:
+        code, out = run("sqlite:///unused.db", f"key new {actor}")
+        assert code == 0, out
+    return out.strip().splitlines()[-1]
+
+
 def populate(store: str) -> None:
-    assert run(store, f"body establish kent-pcc --name Kent --body-type pcc_office --as admin "
-                      f"{SETUP}")[0] == 0
-    assert run(store, f"actor add admin --name Admin --acts-for kent-pcc --roles administrator "
-                      f"--as admin {SETUP}")[0] == 0
+    """The walk-through's start: a genesis, then the people, each with a key."""
+    code, out = run(store, ["init", "--admin", "admin", "--name", "Admin", "--body", "kent-pcc",
+                            "--body-name", "Kent", "--body-type", "pcc_office"])
+    assert code == 0, out
     for actor, role in PEOPLE:
         code, out = run(store, f"actor add {actor} --name {actor} --acts-for kent-pcc "
-                               f"--roles {role} --as admin {SETUP}")
+                               f"--roles {role} --public-key {public_key(actor)} --as admin "
+                               f"{SETUP}")
         assert code == 0, out
 
 
@@ -279,9 +289,14 @@ def test_malformed_writes_never_trace_and_never_write(fuzz_store: str, args: lis
 
 def test_import_then_reconcile_through_the_cli(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path}/seeds.db"
-    code, out = run(store, "import")
+    populate(store)
+    code, out = run(store, "import --as officer1")
+    assert code == 3 and "records officer" in out, out
+    assert run(store, f"actor add clerk --name Clerk --acts-for kent-pcc --roles records_officer "
+                      f"--public-key {public_key('clerk')} --as admin {SETUP}")[0] == 0
+    code, out = run(store, "import --as clerk")
     assert code == 0 and "already imported" not in out, out
-    code, out = run(store, "import")
+    code, out = run(store, "import --as clerk")
     assert code == 0 and out.count("already imported") == 6, out
     code, out = run(store, "reconcile --format json")
     checks = json.loads(out)

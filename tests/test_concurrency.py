@@ -13,7 +13,7 @@ from ledger.audit import verify
 from ledger.domain import DomainError, aggregate_id
 from ledger.services import ConflictError, Ledger
 
-from helpers import authority, fact, grant
+from helpers import authority, fact, grant, open_ledger
 
 
 def stale(reader: Ledger, kind: str, key: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +28,7 @@ def stale(reader: Ledger, kind: str, key: str, monkeypatch: pytest.MonkeyPatch) 
 def test_two_writers_of_one_version_one_wins(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Ledger(store_url) as a, Ledger(store_url) as b:
+    with open_ledger(store_url) as a, open_ledger(store_url) as b:
         a.record([authority(), grant()])
         stale(b, "grant", "grant-1", monkeypatch)
         a.record([fact("GrantPaid", "grant-1", amount="10.00")])
@@ -42,7 +42,7 @@ def test_two_writers_of_one_version_one_wins(
 
 
 def test_a_batch_is_all_or_nothing(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with Ledger(store_url) as a, Ledger(store_url) as b:
+    with open_ledger(store_url) as a, open_ledger(store_url) as b:
         a.record([authority(), grant()])
         before = (a.chain.event_count(), a.chain.head())
         with pytest.raises(DomainError):  # the last fact is invalid: none is written
@@ -64,9 +64,9 @@ WRITER = textwrap.dedent("""
     import sys
     from ledger.services import ConflictError, Ledger
     sys.path.insert(0, sys.argv[3])
-    from helpers import fact
+    from helpers import fact, open_ledger
     url, rounds = sys.argv[1], int(sys.argv[2])
-    ledger = Ledger(url)
+    ledger = open_ledger(url)
     done = conflicts = 0
     while done < rounds:
         try:
@@ -81,7 +81,7 @@ WRITER = textwrap.dedent("""
 @pytest.mark.slow
 def test_eight_processes_appending_to_one_entity(store_url: str, tmp_path: Path) -> None:
     writers, rounds = 8, 15
-    with Ledger(store_url) as ledger:
+    with open_ledger(store_url) as ledger:
         ledger.record([authority(), grant(amount="1000000.00")])
         script = tmp_path / "writer.py"
         script.write_text(WRITER)

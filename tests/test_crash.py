@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 
 from ledger.audit import verify
-from ledger.services import Ledger
 
-from helpers import authority, grant
+from helpers import authority, grant, open_ledger
 
 CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[3])
-    from helpers import grant
+    from helpers import grant, open_ledger
     from ledger.adapters import postgres, store
     from ledger.services import Ledger
     url, size = sys.argv[1], int(sys.argv[2])
@@ -34,7 +33,7 @@ CHILD = textwrap.dedent("""
 
     announce(store.SQLiteChainRecorder, "_insert_events")
     announce(postgres.PostgresChainRecorder, "insert_events")
-    ledger = Ledger(url)
+    ledger = open_ledger(url)
     facts = [grant(f"bulk-{n}") for n in range(size)]
     ledger.record(facts)
     print("done", flush=True)
@@ -46,7 +45,7 @@ def test_sigkill_mid_batch_leaves_the_batch_whole_or_absent(
     store_url: str, tmp_path: Path
 ) -> None:
     size = 20_000
-    with Ledger(store_url) as ledger:
+    with open_ledger(store_url) as ledger:
         ledger.record([authority()])
         before = ledger.chain.event_count()
     script = tmp_path / "child.py"
@@ -63,7 +62,7 @@ def test_sigkill_mid_batch_leaves_the_batch_whole_or_absent(
     child.wait(timeout=60)
     finished = child.returncode == 0  # a very fast machine may finish first: then all is there
 
-    with Ledger(store_url) as ledger:
+    with open_ledger(store_url) as ledger:
         after = ledger.chain.event_count()
         assert child.returncode in (0, -signal.SIGKILL)
         assert after == before + size if finished else after in (before, before + size)

@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine
 
 from ledger.domain import AGGREGATE_OF, DomainError
-from ledger.services import Fact, Ledger
+from ledger.services import Fact
 from projections.base import Ask, BufferedSqlRows, MemoryRows, Rows, moment
 from projections.runner import PROJECTIONS, Runner
 
 from conftest import _require_postgres, pg_connect, pg_url
+from helpers import open_ledger
 
 DAY0 = date(2010, 1, 1)
 RECORDED0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -238,7 +239,7 @@ def test_rebuild_equals_incremental_equals_naive_fold(
         _require_postgres()
     with (
         fresh_store(backend) as (url, rebuilt_engine),
-        Ledger(url) as ledger,
+        open_ledger(url) as ledger,
         pytest.MonkeyPatch.context() as patch,
     ):
         # a tiny cache, so that catching up also reads evicted entities back from the tables

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger.adapters.store import StoreError
 from ledger.services import Ledger
 from test_cli import populate, run
 
@@ -107,30 +108,36 @@ def test_unreadable_store_urls_are_bad_input(url: str) -> None:
 
 
 def test_a_refused_write_creates_nothing(tmp_path: Path) -> None:
-    """A mistyped --store and a refused fact: no folder, no database."""
+    """A mistyped --store and a refused command: no folder, no database."""
     url = f"sqlite:///{tmp_path}/mistyped/folder/ledger.db"
     code, out = run(url, "actor add x --name X --acts-for nobody --roles officer --as x "
                          "--effective-at 2013-01-01 --source-document d")
-    assert code in (2, 3), out
+    assert code in (2, 3, 5), out
+    code, out = run(url, "init --admin admin --name Admin --body kent-pcc --body-name Kent "
+                         "--body-type no-such-type")
+    assert code == 2 and "body_type" in out, out
     assert list(tmp_path.iterdir()) == []
-    code, out = run(url, "body establish kent-pcc --name Kent --body-type pcc_office --as admin "
-                         "--effective-at 2013-01-01 --source-document setup")
+    code, out = run(url, "init --admin admin --name Admin --body kent-pcc --body-name Kent "
+                         "--body-type pcc_office")
     assert code == 0, out
     assert (tmp_path / "mistyped" / "folder" / "ledger.db").is_file()
 
 
-def test_a_store_opened_to_write_is_made_only_by_its_first_append(tmp_path: Path) -> None:
-    from helpers import authority
+def test_a_store_opened_to_write_is_made_only_by_its_genesis(tmp_path: Path) -> None:
+    from helpers import authority, open_ledger, test_signer
 
     path = tmp_path / "ledger.db"
-    with Ledger(f"sqlite:///{path}") as ledger:
+    with Ledger(f"sqlite:///{path}", signer=test_signer()) as ledger:
         assert ledger.chain.census().last == 0
+        with pytest.raises(StoreError, match="create one with `ledger init`"):
+            ledger.record([authority()])
         assert not path.exists()
-        ledger.record([authority()])
+    with open_ledger(f"sqlite:///{path}") as ledger:
         assert path.exists()
-        assert ledger.chain.census().last == 1
+        assert ledger.chain.census().last == 2
+        ledger.record([authority()])
     with Ledger(f"sqlite:///{path}", mode="read") as ledger:
-        assert ledger.chain.census().last == 1
+        assert ledger.chain.census().last == 3
 
 
 def test_the_log_id_is_bound_into_the_chain(tmp_path: Path) -> None:
@@ -197,8 +204,8 @@ def test_read_models_of_another_log_are_rebuilt(tmp_path: Path) -> None:
     code, out = run(url, "actor list --format json")
     assert code == 0 and "auditor1" in out
     other = f"sqlite:///{tmp_path}/other.db"
-    assert run(other, "body establish west-pcc --name West --body-type pcc_office --as admin "
-                      "--effective-at 2013-01-01 --source-document setup")[0] == 0
+    assert run(other, "init --admin admin --name Admin --body west-pcc --body-name West "
+                      "--body-type pcc_office")[0] == 0
     shutil.copy(tmp_path / "other.db", tmp_path / "ledger.db")
     code, out = run(url, "transitions --format json")
     assert code == 0, out

@@ -36,7 +36,7 @@ from .services import Ledger
 DIGEST_FORMAT = "ledger-digest/v2"
 OLD_DIGEST_FORMAT = "ledger-digest/v1"
 """Digests taken before log ids; they can only be of a store that has no log id either."""
-SIGNED = False
+SIGNED = True
 """Whether verify checks signatures (switched on with signed writes)."""
 PARALLEL_FROM = 200_000
 """From this many links, ``verify`` walks the chain in segments, one per core."""

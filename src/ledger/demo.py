@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .integrity.signatures import public_key_text
 from .seeds import registry
 from .services import Fact
 
@@ -24,6 +27,14 @@ SEED_PCC = "001_5185d9c126115a94"
 SEED_PANEL = "003_1f776202261b823d"
 SEED_PEEL = "004_a25a0cbce833cd66"
 DEMO = "demo-sample"
+
+
+def demo_public_key(actor: str) -> str:
+    """A sample actor's public key: fixed, from its name, so the sample is the same each time
+    (a sample; these actors never sign anything)."""
+    seed = hashlib.sha256(f"ledger-demo-key:{actor}".encode()).digest()
+    public = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+    return public_key_text(public)
 
 
 def _fact(
@@ -648,16 +659,26 @@ def sample_history() -> list[Fact]:
           sums=["budget/kent-pcc/2013-14/savings/2013-14"]),
         f("ActorRegistered", "kent-pcc-admin", "2017-04-01", by=PCC_ADMIN,
           source=(DEMO, "ledger set-up"), name="Ledger administrator", acts_for=PCC,
-          roles=["administrator"]),
+          roles=["administrator"], public_key=demo_public_key("kent-pcc-admin")),
         f("ActorRegistered", "kent-pcc-policy-officer", "2017-04-01", by=PCC_ADMIN,
           source=(DEMO, "ledger set-up"), name="Policy officer", acts_for=PCC,
-          roles=["officer"]),
+          roles=["officer"], public_key=demo_public_key("kent-pcc-policy-officer")),
         f("ActorRoleGranted", "kent-pcc-policy-officer", "2017-05-01", by=PCC_ADMIN,
           source=(DEMO, "ledger set-up"), granted="chief_finance_officer",
           reason="acting Chief Finance Officer during a vacancy"),
         f("ActorRoleRevoked", "kent-pcc-policy-officer", "2017-08-01", by=PCC_ADMIN,
           source=(DEMO, "ledger set-up"), revoked="chief_finance_officer",
           reason="the new Chief Finance Officer took up post"),
+        f("ActorKeyRotated", "kent-pcc-policy-officer", "2017-09-01", by=PCC_ADMIN,
+          source=(DEMO, "ledger set-up"),
+          public_key=demo_public_key("kent-pcc-policy-officer/2"),
+          reason="a new laptop: the officer's key was replaced"),
+        f("ActorKeyRevoked", "kent-pcc-policy-officer", "2017-10-01", by=PCC_ADMIN,
+          source=(DEMO, "ledger set-up"),
+          public_key=demo_public_key("kent-pcc-policy-officer/2"),
+          reason="the laptop was lost: its key signs nothing from now on"),
+        f("ActorDeactivated", "kent-pcc-policy-officer", "2017-12-31", by=PCC_ADMIN,
+          source=(DEMO, "ledger set-up"), reason="left the office"),
     ]
 
 

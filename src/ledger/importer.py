@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from .domain import DomainError
+from .domain import DomainError, Role
+from .permissions import NotPermitted
 from .seeds import Document, fact, registry
 from .services import Ledger
 
@@ -27,12 +28,22 @@ def documents(which: str = "all") -> list[Document]:
     return [known[which]]
 
 
+def _require_records_officer(ledger: Ledger) -> None:
+    """Documents are transcribed by a records officer, who signs every event of an import."""
+    signer = ledger.signer
+    actor = None if signer is None else ledger.get("actor", signer.actor)
+    if actor is None or Role.RECORDS_OFFICER not in actor.roles:  # type: ignore[attr-defined]
+        who = "nobody" if signer is None else signer.actor
+        raise NotPermitted("as", f"importing documents is for a records officer, not {who}")
+
+
 def import_document(ledger: Ledger, document: Document) -> Imported:
     """Parses and appends the document's facts in one batch, or adds nothing.
 
     A document already registered with the same text adds nothing; with a different text it
     is refused: a changed source is a new document, not an edit of the old one.
     """
+    _require_records_officer(ledger)
     text = document.text()
     digest = hashlib.sha256(text.encode()).hexdigest()
     known = ledger.get("document", document.key)

@@ -1,19 +1,20 @@
 """Who may record what. Checked in the service layer for every write made on someone's behalf.
 
-An actor acts in one of its roles and for the body it is registered with. Until a ledger has
-any actor, anyone may establish bodies and register the first actor, an administrator who
-registers itself (the bootstrap).
+An actor acts in one of its roles and for the body it is registered with, and signs with a
+key it has registered. A log begins with its genesis (``ledger init``): a body and its first
+administrator, who registers itself and its key; no other first write is accepted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .domain import Event, Role
 from .domain.actors import Actor
+from .integrity.signatures import public_key_text
 
 if TYPE_CHECKING:
+    from .adapters.keys import Signer
     from .services import _Batch
 
 RECORDING = frozenset(
@@ -51,11 +52,28 @@ class NotPermitted(Exception):
         self.field = field
 
 
+def check_signer(batch: _Batch, signer: Signer, *, genesis: bool = False) -> None:
+    """The batch is signed with a key its signer has registered (at the genesis, in the batch
+    itself; else before it, since a key signs only after the event that registers it)."""
+    from .domain import aggregate_id
+
+    oid = aggregate_id("actor", signer.actor)
+    actor = batch.state(Actor, oid) if genesis else batch.before(Actor, oid)
+    if actor is None:
+        raise NotPermitted("as", f"no actor '{signer.actor}' in the ledger")
+    if not actor.active:
+        raise NotPermitted("as", f"{signer.actor} was deactivated")
+    if public_key_text(signer.public) not in actor.public_keys:
+        raise NotPermitted(
+            "key", f"the private key used is not a key {signer.actor} has registered"
+        )
+
+
 def allowed_roles(event_type: str) -> frozenset[Role]:
     return ROLES_FOR.get(event_type, RECORDING)
 
 
-def check(batch: _Batch, acting: str, event: Event, any_actor: Callable[[], bool]) -> None:
+def check(batch: _Batch, acting: str, event: Event, *, genesis: bool = False) -> None:
     """Raises NotPermitted unless ``acting`` may record ``event`` as it is enveloped."""
     from .domain import aggregate_id
 
@@ -66,10 +84,11 @@ def check(batch: _Batch, acting: str, event: Event, any_actor: Callable[[], bool
             and getattr(event, "key", None) == acting
             and Role.ADMINISTRATOR in getattr(event, "roles", ())
         )
-        bootstrap = (registers_itself or event.type == "BodyEstablished") and not any_actor()
-        if bootstrap:
-            return
+        if genesis and (registers_itself or event.type == "BodyEstablished"):
+            return  # the genesis: a new log's body and its administrator
         raise NotPermitted("as", f"no actor '{acting}' in the ledger")
+    if not actor.active:
+        raise NotPermitted("as", f"{acting} was deactivated")
     if event.actor != acting:
         raise NotPermitted("actor", f"{acting} cannot record on behalf of {event.actor}")
     if event.role not in actor.roles:

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import permissions
+from .adapters.chain import Sign, Signature
 from .adapters.codec import EventMapper, decode_event
 from .adapters.store import (
     ChainReader,
@@ -42,6 +43,10 @@ from .domain import (
     fold,
 )
 from .domain.base import A, check_correction, domain_error_from
+from .integrity.signatures import signed_message
+
+if TYPE_CHECKING:
+    from .adapters.keys import Signer
 
 REFERENCES: Mapping[str, str] = {
     "body": "body",
@@ -81,6 +86,25 @@ class Fact(BaseModel):
     kind: str | None = None
 
 
+GENESIS_SOURCE = {"document": "ledger-init", "location": ""}
+
+
+def genesis(
+    *, admin: str, name: str, body: str, body_name: str, body_type: str, public_key: str,
+    effective_at: str, roles: Sequence[str] = ("administrator",),
+) -> list[Fact]:
+    """A new log's first facts: the body that keeps it, and its administrator with its key."""
+    envelope = {"actor": admin, "role": "administrator", "body": body,
+                "effective_at": effective_at, "source": GENESIS_SOURCE}
+    return [
+        Fact(type="BodyEstablished", key=body,
+             fields={**envelope, "name": body_name, "body_type": body_type}),
+        Fact(type="ActorRegistered", key=admin,
+             fields={**envelope, "name": name, "acts_for": body, "roles": list(roles),
+                     "public_key": public_key}),
+    ]
+
+
 @dataclass(frozen=True)
 class Recorded:
     position: int
@@ -112,9 +136,11 @@ class Ledger:
     "create" makes the store now if it is absent.
     """
 
-    def __init__(self, url: str, *, mode: str = "write") -> None:
+    def __init__(self, url: str, *, mode: str = "write", signer: Signer | None = None) -> None:
         self.location = StoreLocation.parse(url)
         self.mode = mode
+        self.signer = signer
+        """Signs this ledger's writes unless a write names its own signer."""
         self.absent = mode == "write" and not store_exists(self.location)
         if self.absent:  # an empty stand-in answers reads until the first append
             self._attach(open_standin())
@@ -150,24 +176,64 @@ class Ledger:
     # ------------------------------------------------------------------ writing
 
     def record(
-        self, facts: Iterable[Fact], *, now: datetime | None = None, acting: str | None = None
+        self,
+        facts: Iterable[Fact],
+        *,
+        now: datetime | None = None,
+        acting: str | None = None,
+        signer: Signer | None = None,
     ) -> list[Recorded]:
-        """Appends every fact or none; raises DomainError, NotPermitted, ConflictError or
-        StoreError. ``acting`` names the actor on whose behalf the facts are recorded: each is
-        then checked against that actor's roles and body (imports of documents pass none)."""
+        """Appends every fact or none, each event signed by ``signer`` (else the ledger's
+        own ``signer``); raises DomainError, NotPermitted, ConflictError or StoreError.
+        ``acting`` names the actor on whose behalf the facts are recorded: each is then
+        checked against that actor's roles and body (imports of documents pass none: they
+        are checked as the records officer's transcription instead)."""
+        return self._record(facts, now=now, acting=acting, signer=signer or self.signer)
+
+    def init(self, facts: Sequence[Fact], *, admin: str, signer: Signer,
+             now: datetime | None = None) -> list[Recorded]:
+        """The genesis: a new log's first events (the body and its administrator, whose
+        registration carries ``signer``'s key), signed by that administrator. A log accepts
+        no other first write."""
+        return self._record(facts, now=now, acting=admin, signer=signer, genesis=True)
+
+    def _record(
+        self,
+        facts: Iterable[Fact],
+        *,
+        now: datetime | None,
+        acting: str | None,
+        signer: Signer | None,
+        genesis: bool = False,
+    ) -> list[Recorded]:
         self._refresh()
-        batch = _Batch(self, now or datetime.now(UTC), acting)
+        if signer is None:
+            raise permissions.NotPermitted("as", "every write is signed: no signing key given")
+        empty = self.chain.census().last == 0
+        if genesis and not empty:
+            raise DomainError("store", f"{self.location.describe()} already holds a ledger")
+        if empty and not genesis:
+            raise StoreError(
+                f"store: no ledger at {self.location.describe()}: create one with `ledger init`"
+            )
+        if acting is not None and signer.actor != acting:
+            raise permissions.NotPermitted("as", f"{acting} signs with its own key, not "
+                                                 f"{signer.actor}'s")
+        batch = _Batch(self, now or datetime.now(UTC), acting, genesis=genesis)
         facts = list(facts)
         batch.prefetch(facts)
         events = [batch.add(fact) for fact in facts]
         if not events:
             return []
+        permissions.check_signer(batch, signer, genesis=genesis)
         if self.absent:  # accepted: now the store may be made
             self._replace(open_recorder(self.location, "create"))
         try:
             # the event store directly: Application.save() would only add a runtime Protocol
             # isinstance check per event (no snapshots or policies here)
-            recordings = self.app.events.put(events)
+            recordings = self.app.events.put(
+                events, signing=_Signing(signer, batch.now.isoformat())
+            )
         except IntegrityError as exc:
             raise ConflictError(
                 "an entity you are changing was changed since you read it; re-read and retry"
@@ -214,16 +280,41 @@ class Ledger:
                 yield linked.link.position, event
 
 
+class _Signing:
+    """Signs each new link, once the recorder knows the log id (inside its transaction)."""
+
+    def __init__(self, signer: Signer, signed_at: str) -> None:
+        self.signer, self.signed_at = signer, signed_at
+
+    def __call__(self, log_id: bytes | None) -> Sign:
+        signer, signed_at = self.signer, self.signed_at
+
+        def sign(originator: bytes, version: int, topic: str, digest: bytes) -> Signature:
+            message = signed_message(log_id, originator, version, topic, digest, signer.actor,
+                                     signed_at)
+            return signer.actor, signer.key_id, signer.sign(message), signed_at
+
+        return sign
+
+
 class _Batch:
     """One atomic append: entity histories seen so far, including this batch's own events."""
 
-    def __init__(self, ledger: Ledger, now: datetime, acting: str | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, now: datetime, acting: str | None = None, *, genesis: bool = False
+    ) -> None:
         self.ledger = ledger
         self.now = now
         self.acting = acting
+        self.genesis = genesis
+        self.events: list[Event] = []
         self.histories: dict[UUID, list[Event]] = {}
         self.states: dict[UUID, Aggregate | None] = {}
         """Each entity's state, folded once and then evolved event by event as facts join."""
+
+    def before(self, cls: type[A], originator_id: UUID) -> A | None:
+        """An entity's state before this batch."""
+        return fold(cls, [e for e in self.history(originator_id) if e not in self.events])
 
     def history(self, originator_id: UUID) -> list[Event]:
         if originator_id not in self.histories:
@@ -294,12 +385,13 @@ class _Batch:
         elif cls is not EventRetracted and cls not in aggregate.changed_by:
             raise DomainError("type", f"a {cls.__name__} does not apply to a {aggregate.kind}")
         if self.acting is not None:
-            permissions.check(self, self.acting, event, self.ledger.has_actors)
+            permissions.check(self, self.acting, event, genesis=self.genesis)
         check_correction(history, event)
         if state is not None and event.corrects is None:
             state.check(event)
         self._check_references(event, aggregate, fact.key)
         self._append(aggregate, event)
+        self.events.append(event)
         return event
 
     def _check_references(self, event: Event, aggregate: type[Aggregate], key: str) -> None:

@@ -24,16 +24,26 @@ from typing import Any
 from uuid import UUID
 
 from ledger.adapters.codec import decode_event
+from ledger.adapters.keys import Signer
 from ledger.demo import corrections, sample_history
 from ledger.domain import AGGREGATE_OF, EventRetracted, fold
-from ledger.services import Ledger
+from ledger.services import Ledger, genesis
 
 WRITTEN_AT = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 """Recording times are fixed (one second apart) so that a set is the same on every run."""
 
 
 def record_demo(url: str) -> None:
-    with Ledger(url) as ledger:
+    """The genesis (fixed key), then the sample, signed by the genesis administrator."""
+    signer = Signer.from_seed("golden-admin", bytes(32))
+    with Ledger(url, signer=signer) as ledger:
+        ledger.init(
+            genesis(admin="golden-admin", name="Golden administrator", body="golden-records",
+                    body_name="Golden records office", body_type="other",
+                    public_key=signer.public_text, effective_at="2026-11-26",
+                    roles=["administrator", "records_officer"]),
+            admin="golden-admin", signer=signer, now=WRITTEN_AT - timedelta(seconds=1),
+        )
         facts = sample_history()
         for i, fact in enumerate(facts):
             ledger.record([fact], now=WRITTEN_AT + timedelta(seconds=i))

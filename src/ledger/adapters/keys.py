@@ -45,6 +45,19 @@ class Signer:
     actor: str
     private: Ed25519PrivateKey
 
+    @classmethod
+    def generate(cls, actor: str) -> Signer:
+        """A new key held only in memory (tests, throwaway stores)."""
+        return cls(actor, Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_seed(cls, actor: str, seed: bytes) -> Signer:
+        return cls(actor, Ed25519PrivateKey.from_private_bytes(seed))
+
+    @property
+    def public_text(self) -> str:
+        return public_key_text(self.public)
+
     @property
     def public(self) -> bytes:
         return self.private.public_key().public_bytes_raw()

@@ -214,7 +214,8 @@ def create_statements(schema: str) -> list[Composed]:
         SQL(
             "CREATE TABLE IF NOT EXISTS {}.{} ("
             "position bigint PRIMARY KEY, notification_id bigint NOT NULL UNIQUE, "
-            "salt bytea NOT NULL, payload_digest bytea NOT NULL, hash bytea NOT NULL)"
+            "salt bytea NOT NULL, payload_digest bytea NOT NULL, hash bytea NOT NULL, "
+            "signer text, key_id bytea, signature bytea, signed_at text)"
         ).format(s, Identifier(CHAIN_TABLE)),
         SQL(
             "CREATE TABLE IF NOT EXISTS {}.{} ("
@@ -308,9 +309,9 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
             "RETURNING notification_id, originator_id, originator_version"
         ).format(s, Identifier(self.events_table_name))
-        self.insert_links_statement = SQL("INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s)").format(
-            s, Identifier(CHAIN_TABLE)
-        )
+        self.insert_links_statement = SQL(
+            "INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+        ).format(s, Identifier(CHAIN_TABLE))
 
     def close(self) -> None:
         """Closes the pool's connections now (the application's close leaves the recorder
@@ -332,6 +333,9 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
         ids = [as_uuid(e.originator_id) for e in stored_events]
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._lock_table(curs)
+            curs.execute(self.log_id_statement)
+            log = curs.fetchone()
+            log_id = bytes(log["log_id"]) if log else None
             curs.execute(self.head_statement)
             head = curs.fetchone()
             if head is not None:
@@ -341,9 +345,7 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
                         "store: the chain's last link is malformed; run `ledger verify`"
                     )
             else:
-                curs.execute(self.log_id_statement)
-                log = curs.fetchone()
-                position, previous = 0, genesis_hash(bytes(log["log_id"]) if log else None)
+                position, previous = 0, genesis_hash(log_id)
             curs.execute(
                 self.insert_statement,
                 (
@@ -360,15 +362,14 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
             ]
             inserted = sorted(zip(notification_ids, ids, stored_events, strict=True),
                               key=lambda t: t[0])
+            signing = kwargs.get("signing")
             links = new_links(
                 position,
                 previous,
                 ((nid, oid, e.originator_version, e.topic, e.state) for nid, oid, e in inserted),
+                None if signing is None else signing(log_id),
             )
-            curs.executemany(
-                self.insert_links_statement,
-                [(r.position, r.notification_id, r.salt, r.payload_digest, r.hash) for r in links],
-            )
+            curs.executemany(self.insert_links_statement, [r.values() for r in links])
         return notification_ids
 
 

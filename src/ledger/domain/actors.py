@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import field_validator
+from pydantic import AfterValidator, field_validator
 
+from ..integrity.signatures import parse_public_key
 from .base import Aggregate, DomainError, Event, Key, Role, ShortText
+
+
+def _public_key(value: str | None) -> str | None:
+    if value is None:
+        raise ValueError("an actor is registered with its public key (see `ledger key new`)")
+    try:
+        parse_public_key(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+PublicKey = Annotated[str, AfterValidator(_public_key)]
+"""An Ed25519 public key, written ``ed25519:BASE64`` (32 bytes)."""
 
 
 class ActorRegistered(Event):
@@ -16,6 +31,9 @@ class ActorRegistered(Event):
     acts_for: Key
     """The body the actor records for."""
     roles: tuple[Role, ...]
+    public_key: Annotated[str | None, AfterValidator(_public_key)] = None
+    """The key the actor signs with. Required when registering; registrations stored before
+    keys existed read as None."""
 
     @field_validator("roles")
     @classmethod
@@ -35,15 +53,54 @@ class ActorRoleRevoked(Event):
     revoked: Role
 
 
+class ActorKeyRotated(Event):
+    """The actor signs with a new key from ``effective_at``; its earlier keys sign nothing
+    from then on, nor anything recorded after this event."""
+
+    changes_fact = True
+    public_key: PublicKey
+
+
+class ActorKeyRevoked(Event):
+    """One key signs nothing from ``effective_at`` (e.g. since it was lost or stolen), nor
+    anything recorded after this event."""
+
+    changes_fact = True
+    public_key: PublicKey
+
+
+class ActorDeactivated(Event):
+    """The actor records and signs nothing from ``effective_at``; its history stays."""
+
+    changes_fact = True
+
+
 class Actor(Aggregate):
     kind = "actor"
     created_by = ActorRegistered
-    changed_by = (ActorRoleGranted, ActorRoleRevoked)
+    changed_by = (
+        ActorRoleGranted, ActorRoleRevoked, ActorKeyRotated, ActorKeyRevoked, ActorDeactivated
+    )
     name: str
     acts_for: str
     roles: tuple[Role, ...]
+    public_keys: tuple[str, ...] = ()
+    """The keys it may sign with now."""
+    active: bool = True
+
+    @classmethod
+    def create(cls, event: Event) -> Self:
+        actor = super().create(event)
+        key = getattr(event, "public_key", None)
+        return actor.model_copy(update={"public_keys": (key,) if key else ()})
 
     def check(self, event: Event) -> None:
+        if not self.active:
+            raise DomainError("key", f"{self.key} was deactivated")
+        if isinstance(event, ActorKeyRevoked) and event.public_key not in self.public_keys:
+            raise DomainError("public_key", f"{self.key} does not sign with that key")
+        if isinstance(event, ActorKeyRotated) and event.public_key in self.public_keys:
+            raise DomainError("public_key", f"{self.key} already signs with that key")
         if isinstance(event, ActorRoleGranted) and event.granted in self.roles:
             raise DomainError("granted", f"{self.key} already has the role {event.granted}")
         if isinstance(event, ActorRoleRevoked):
@@ -53,6 +110,13 @@ class Actor(Aggregate):
                 raise DomainError("revoked", "an actor keeps at least one role")
 
     def evolve(self, event: Event) -> Self:
+        if isinstance(event, ActorKeyRotated):
+            return self._next(event, public_keys=(event.public_key,))
+        if isinstance(event, ActorKeyRevoked):
+            kept = tuple(k for k in self.public_keys if k != event.public_key)
+            return self._next(event, public_keys=kept)
+        if isinstance(event, ActorDeactivated):
+            return self._next(event, active=False)
         if isinstance(event, ActorRoleGranted):
             return self._next(event, roles=(*self.roles, event.granted))
         if isinstance(event, ActorRoleRevoked):

@@ -92,6 +92,8 @@ class Role(StrEnum):
     INSPECTOR = "inspector"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
+    RECORDS_OFFICER = "records_officer"
+    """Transcribes source documents into the ledger (``ledger import``)."""
 
 
 REFUSED_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -20,6 +20,10 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_NOT_PERMITTED, EXIT_CONFLICT = 
 EXIT_STORE = 5
 DEFAULT_STORE_URL = "sqlite:///events_store/ledger.db"
 DEMO_STORE_URL = "sqlite:///events_store/demo.db"
+DEMO_GENESIS = {"admin": "demo-admin", "name": "Demo administrator", "body": "demo-records",
+                "body_name": "Demo records office", "body_type": "other"}
+DEMO_RECORDS_OFFICER = {"actor": "demo-records-officer", "name": "Demo records officer",
+                        "roles": ["records_officer"], "acts_for": "demo-records"}
 
 EXIT_CODES = """\b
 Exit codes:
@@ -45,6 +49,11 @@ class _Context:
     def __init__(self, store_url: str) -> None:
         self.store_url = store_url
         self._ledger: Ledger | None = None
+
+    def adopt(self, ledger: Ledger) -> None:
+        """A ledger opened elsewhere for this command, closed when it ends."""
+        self._ledger = ledger
+        click.get_current_context().call_on_close(ledger.close)
 
     def ledger(self, *, mode: str = "write") -> Ledger:
         """The store, opened once per command: "read" for reading commands (read-only, never
@@ -109,6 +118,9 @@ def verify(obj: _Context, digest_path: Path | None) -> None:
     extends = f" (extends digest at {digest['position']})" if digest else ""
     click.echo(f"OK position {result.head_position} hash {result.head_hash.hex()}{extends}")
     click.echo(f"log {_log_name(result.log_id)}")
+    signers = ", ".join(f"{name} {n:,}" for name, n in sorted(result.signers.items()))
+    click.echo(f"{result.head_position:,} events checked, {result.signatures:,} signatures "
+               f"checked; signers: {signers or 'none'}")
 
 
 def _log_name(log_id: bytes | None) -> str:
@@ -173,12 +185,20 @@ def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envel
     fact_fields = {**data, **{k: v for k, v in envelope.items() if v is not None}}
     fact_fields["source"] = source
     (recorded,) = obj.ledger().record(
-        [Fact(type=type_, key=key, kind=kind, fields=fact_fields)], acting=envelope["actor"]
+        [Fact(type=type_, key=key, kind=kind, fields=fact_fields)], acting=envelope["actor"],
+        signer=signer_of(envelope["actor"]),
     )
     click.echo(
         f"recorded {recorded.event.type} at position {recorded.position} "
         f"(event {recorded.event.id})"
     )
+
+
+def signer_of(actor: str) -> Any:
+    """The acting actor's key from the key directory: every write is signed with it."""
+    from ..adapters.keys import KeyDir
+
+    return KeyDir().signer(actor)
 
 
 def _is_json(value: str) -> bool:
@@ -270,6 +290,15 @@ def demo(ctx: click.Context) -> None:
     if head:
         click.echo(f"the store already holds {head} events: recording nothing")
     else:
+        from ..adapters.keys import KeyDir
+        from ..provisioning import ensure_actor, init_ledger
+
+        keys = KeyDir()
+        ledger.close()
+        ledger = init_ledger(obj.store_url, keys=keys, **DEMO_GENESIS)
+        obj.adopt(ledger)
+        ledger.signer = ensure_actor(ledger, **DEMO_RECORDS_OFFICER, keys=keys,
+                                     admin=lambda: keys.signer(DEMO_GENESIS["admin"]))
         facts = sample_history()
         for fact in facts:
             ledger.record([fact])
@@ -277,7 +306,8 @@ def demo(ctx: click.Context) -> None:
             e for e in ledger.history("plan", facts[3].key) if e.type == "PlanSuperseded"
         )
         ledger.record(corrections(str(superseded.id)))
-        click.echo(f"recorded {len(facts) + 1} events of the sample history")
+        click.echo(f"recorded {len(facts) + 1} events of the sample history, signed by "
+                   f"{ledger.signer.actor}")
     from projections.base import Ask
     from projections.runner import PROJECTIONS, TRANSITIONS, Runner
 
@@ -343,6 +373,7 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
 
 
 def _report(exc: Exception) -> int:
+    from ..adapters.keys import KeyFileError
     from ..adapters.store import StoreError, StoreURLError
     from ..audit import CheckFailed
     from ..domain import DomainError
@@ -353,7 +384,7 @@ def _report(exc: Exception) -> int:
     if isinstance(exc, CheckFailed):
         click.echo(f"FAILED {exc.problem}")
         return EXIT_CHECK_FAILED
-    if isinstance(exc, DomainError | StoreURLError):
+    if isinstance(exc, DomainError | StoreURLError | KeyFileError):
         click.echo(f"error: {message}", err=True)
         return EXIT_BAD_INPUT
     if isinstance(exc, NotPermitted):
@@ -406,6 +437,7 @@ from . import cli_write  # noqa: E402,F401  (registers the write commands)
 from . import cli_audit  # noqa: E402,F401  (registers actor list, replay, evidence)
 from . import cli_import  # noqa: E402,F401  (registers import)
 from . import cli_store  # noqa: E402,F401  (registers store secure)
+from . import cli_keys  # noqa: E402,F401  (registers key new|show, init)
 
 
 def _exit_codes_everywhere(group: click.Group) -> None:

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import click
 
-from .cli import EXIT_CHECK_FAILED, Failure, _Context, cli
+from .cli import EXIT_CHECK_FAILED, Failure, _Context, cli, signer_of
 from .output import emit, format_option
+
+MAIN_GENESIS = {"admin": "records-admin", "name": "Records administrator",
+                "body": "governance-records", "body_name": "Police governance records office",
+                "body_type": "other"}
+"""The main job's log is kept by a records office; its administrator registers the officer."""
+MAIN_RECORDS_OFFICER = {"actor": "records-officer", "name": "Records officer",
+                        "roles": ["records_officer"], "acts_for": "governance-records"}
 
 
 @cli.command("import")
 @click.argument("document", default="all")
+@click.option("--as", "acting", envvar="LEDGER_ACTOR", required=True, metavar="ACTOR",
+              help="The records officer transcribing the documents (signs every event).")
 @click.pass_obj
-def import_documents(obj: _Context, document: str) -> None:
-    """Import DOCUMENT (a seed id) or all of them; each is atomic, and a second run adds
-    nothing. Lines that cannot be read without guessing are reported as findings."""
+def import_documents(obj: _Context, document: str, acting: str) -> None:
+    """Import DOCUMENT (a seed id) or all of them, as a records officer; each is atomic, and a
+    second run adds nothing. Lines that cannot be read without guessing are reported as
+    findings."""
     from ..importer import documents, import_document
 
     ledger = obj.ledger()
+    ledger.signer = signer_of(acting)
     for doc in documents(document):
         done = import_document(ledger, doc)
         state = "already imported" if done.already else f"{done.added} events"
@@ -50,12 +61,18 @@ def main_job(obj: _Context) -> None:
     from projections.base import Ask
     from projections.runner import TRANSITIONS, Runner
 
+    from ..adapters.keys import KeyDir
     from ..audit import take_digest
     from ..audit import verify as verify_chain
     from ..importer import documents, import_document
+    from ..provisioning import ensure_actor, open_or_init
     from ..reconcile import reconcile as run_checks
 
-    ledger = obj.ledger()
+    keys = KeyDir()
+    ledger = open_or_init(obj.store_url, keys=keys, **MAIN_GENESIS)
+    obj.adopt(ledger)
+    ledger.signer = ensure_actor(ledger, **MAIN_RECORDS_OFFICER, keys=keys,
+                                 admin=lambda: keys.signer(MAIN_GENESIS["admin"]))
     click.echo(f"store: {ledger.location.describe()}")
     click.echo("documents:")
     for doc in documents():

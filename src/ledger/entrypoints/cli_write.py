@@ -15,12 +15,15 @@ from typing import Any, get_args, get_origin
 
 import click
 
-from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli
+from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli, signer_of
 
 VERBS: list[tuple[str, str, str]] = [
     ("actor", "add", "ActorRegistered"),
     ("actor", "grant", "ActorRoleGranted"),
     ("actor", "revoke", "ActorRoleRevoked"),
+    ("actor", "rotate-key", "ActorKeyRotated"),
+    ("actor", "revoke-key", "ActorKeyRevoked"),
+    ("actor", "deactivate", "ActorDeactivated"),
     ("body", "establish", "BodyEstablished"),
     ("body", "abolish", "BodyAbolished"),
     ("term", "start", "OfficeTermStarted"),
@@ -208,20 +211,16 @@ def record_as(obj: _Context, type_name: str, key: str, envelope: dict[str, Any],
     ledger = obj.ledger()
     if envelope.get("role") is None or envelope.get("body") is None:
         actor = ledger.get("actor", acting)
-        if actor is None and type_name not in ("ActorRegistered", "BodyEstablished"):
+        if actor is None:
             raise NotPermitted("as", f"no actor '{acting}' in the ledger")
-        if actor is not None:
-            envelope["role"] = envelope.get("role") or actor.roles[0].value  # type: ignore[attr-defined]
-            envelope["body"] = envelope.get("body") or actor.acts_for  # type: ignore[attr-defined]
-        else:  # the bootstrap administrator registers itself
-            envelope["role"] = envelope.get("role") or "administrator"
-            envelope["body"] = envelope.get("body") or fields.get("acts_for") or key
+        envelope["role"] = envelope.get("role") or actor.roles[0].value  # type: ignore[attr-defined]
+        envelope["body"] = envelope.get("body") or actor.acts_for  # type: ignore[attr-defined]
     source = {"document": envelope.pop("source_document"),
               "location": envelope.pop("source_location") or ""}
     data = {**fields, **{k: v for k, v in envelope.items() if v is not None},
             "actor": acting, "source": source}
     (recorded,) = ledger.record([Fact(type=type_name, key=key, kind=kind, fields=data)],
-                                acting=acting)
+                                acting=acting, signer=signer_of(acting))
     click.echo(f"recorded {recorded.event.type} at position {recorded.position} "
                f"(event {recorded.event.id})")
 

@@ -115,10 +115,10 @@ class _Key:
 
 
 class KeyRegistry:
-    """Whose keys were good where: a key signs events after the position that registered it,
-    until a rotation, revocation or deactivation, from that event's position or its effective
-    time, whichever comes first (a backdated revocation also condemns what was signed after
-    the time it names). The first registration of the log (the genesis) signs itself."""
+    """Whose keys were good where, by position in the log: a key signs the events after the
+    one that registered it, up to and including the rotation, revocation or deactivation that
+    ends it (which another actor, or the new key's owner, records). The log's first
+    registration (the genesis administrator's) signs from position 1."""
 
     def __init__(self, changes: Iterable[KeyChange]) -> None:
         self.keys: dict[str, dict[bytes, _Key]] = {}
@@ -154,12 +154,12 @@ class KeyRegistry:
         key = self.keys.get(signer, {}).get(key_id)
         if key is None:
             return None, f"{signer} has no registered key {key_id.hex()}"
-        if key.added > position or (key.added == position and position != self.genesis):
+        if key.added >= position and key.added != self.genesis:
             return None, f"key {key_id.hex()} of {signer} is registered only at {key.added}"
-        for ended, effective in key.ends:
-            if ended < position or signed_at >= effective:
+        for ended, _ in key.ends:
+            if ended < position:
                 return None, f"key {key_id.hex()} of {signer} was revoked at {ended}"
-        for ended, effective in self.deactivated.get(signer, ()):
-            if ended < position or signed_at >= effective:
+        for ended, _ in self.deactivated.get(signer, ()):
+            if ended < position:
                 return None, f"{signer} was deactivated at {ended}"
         return key.public, ""

@@ -1,0 +1,82 @@
+"""Making a log and the actors a job acts as: the genesis, and registered keys.
+
+A log starts with its genesis (a body and its administrator, who signs it); every later write
+is signed by an actor whose key the log already holds. Jobs that write on their own (the main
+job, the demo) make their log this way and provision the keys they sign with, in the key
+directory (``adapters/keys.py``): a private key never enters the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from .adapters.keys import KeyDir, Signer
+from .services import Fact, Ledger, genesis
+
+GENESIS_DOCUMENT = "ledger-init"
+
+
+def init_ledger(
+    url: str,
+    *,
+    admin: str,
+    name: str,
+    body: str,
+    body_name: str,
+    body_type: str,
+    keys: KeyDir,
+) -> Ledger:
+    """A new log at ``url``, its genesis signed by ``admin`` (whose key is made if absent)."""
+    signer = keys.signer_or_new(admin)
+    ledger = Ledger(url, signer=signer)
+    facts = genesis(admin=admin, name=name, body=body, body_name=body_name,
+                    body_type=body_type, public_key=signer.public_text,
+                    effective_at=datetime.now(UTC).date().isoformat())
+    try:
+        ledger.init(facts, admin=admin, signer=signer)
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
+
+
+def open_or_init(
+    url: str, *, admin: str, name: str, body: str, body_name: str, body_type: str,
+    keys: KeyDir,
+) -> Ledger:
+    """The log at ``url``, made with this genesis if it holds none yet."""
+    ledger = Ledger(url)
+    if ledger.chain.census().last:
+        return ledger
+    ledger.close()
+    return init_ledger(url, admin=admin, name=name, body=body, body_name=body_name,
+                       body_type=body_type, keys=keys)
+
+
+def ensure_actor(
+    ledger: Ledger,
+    *,
+    actor: str,
+    name: str,
+    roles: list[str],
+    acts_for: str,
+    keys: KeyDir,
+    admin: Callable[[], Signer],
+) -> Signer:
+    """``actor``'s signer, registered with its key by ``admin`` if the log lacks it (the
+    administrator's key is needed only then)."""
+    if ledger.get("actor", actor) is not None:
+        return keys.signer(actor)
+    signer = keys.signer_or_new(actor)
+    by = admin()
+    envelope = {"actor": by.actor, "role": "administrator", "body": acts_for,
+                "effective_at": datetime.now(UTC).date().isoformat(),
+                "source": {"document": GENESIS_DOCUMENT, "location": "provisioning"}}
+    ledger.record(
+        [Fact(type="ActorRegistered", key=actor,
+              fields={**envelope, "name": name, "acts_for": acts_for, "roles": roles,
+                      "public_key": signer.public_text})],
+        acting=by.actor, signer=by,
+    )
+    return signer
