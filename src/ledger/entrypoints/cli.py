@@ -22,8 +22,10 @@ DEFAULT_STORE_URL = "sqlite:///events_store/ledger.db"
 DEMO_STORE_URL = "sqlite:///events_store/demo.db"
 DEMO_GENESIS = {"admin": "demo-admin", "name": "Demo administrator", "body": "demo-records",
                 "body_name": "Demo records office", "body_type": "other"}
-DEMO_RECORDS_OFFICER = {"actor": "demo-records-officer", "name": "Demo records officer",
-                        "roles": ["records_officer"], "acts_for": "demo-records"}
+DEMO_RECORDS_OFFICER: dict[str, Any] = {
+    "actor": "demo-records-officer", "name": "Demo records officer",
+    "roles": ["records_officer"], "acts_for": "demo-records",
+}
 
 EXIT_CODES = """\b
 Exit codes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from .cli import EXIT_CHECK_FAILED, Failure, _Context, cli, signer_of
@@ -11,8 +13,10 @@ MAIN_GENESIS = {"admin": "records-admin", "name": "Records administrator",
                 "body": "governance-records", "body_name": "Police governance records office",
                 "body_type": "other"}
 """The main job's log is kept by a records office; its administrator registers the officer."""
-MAIN_RECORDS_OFFICER = {"actor": "records-officer", "name": "Records officer",
-                        "roles": ["records_officer"], "acts_for": "governance-records"}
+MAIN_RECORDS_OFFICER: dict[str, Any] = {
+    "actor": "records-officer", "name": "Records officer",
+    "roles": ["records_officer"], "acts_for": "governance-records",
+}
 
 
 @cli.command("import")

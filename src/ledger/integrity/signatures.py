@@ -139,9 +139,9 @@ class KeyRegistry:
             if change.kind == "registered" and self.genesis is None:
                 self.genesis = change.position
         elif change.kind == "revoked" and change.public_key is not None:
-            key = keys.get(key_id(change.public_key))
-            if key is not None:
-                key.ends.append((change.position, change.effective))
+            revoked = keys.get(key_id(change.public_key))
+            if revoked is not None:
+                revoked.ends.append((change.position, change.effective))
         elif change.kind == "deactivated":
             self.deactivated.setdefault(change.actor, []).append(
                 (change.position, change.effective)
