@@ -260,10 +260,6 @@ class Ledger:
     def _load(self, originator_id: UUID) -> list[Event]:
         return list(self.app.events.get(originator_id))  # type: ignore[arg-type]
 
-    def has_actors(self) -> bool:
-        found = self.recorder.select_notifications(start=None, limit=1, topics=["ActorRegistered"])
-        return bool(found)
-
     def positions(self, notification_ids: Sequence[int]) -> list[int]:
         return self.chain.positions(notification_ids)
 
