@@ -251,9 +251,9 @@ def trail_latency(url: str, runs: int = 40) -> tuple[float, float]:
 OFFICER = "bench-officer"
 
 
-def officer_keys(url: str, folder: Path) -> dict[str, str]:
-    """A key directory holding a new key for an officer of the first area's commissioner, whom
-    the synthetic administrator registers with it; the environment the CLI then runs in."""
+def cli_environment(url: str, folder: Path) -> dict[str, str]:
+    """The environment the CLI measures run in: a key directory holding a new key for an
+    officer of the first area's commissioner, whom the synthetic administrator registers."""
     from ledger.adapters.keys import KeyDir
     from ledger.services import Ledger
     from ledger.synthetic import COMMISSIONER, register
@@ -264,7 +264,13 @@ def officer_keys(url: str, folder: Path) -> dict[str, str]:
         if ledger.get("actor", OFFICER) is None:
             register(ledger, OFFICER, "Bench officer", ["officer"], COMMISSIONER,
                      officer.public_text)
-    return {**os.environ, "LEDGER_KEY_DIR": str(keys.path)}
+    env = {**os.environ, "LEDGER_KEY_DIR": str(keys.path),
+           # bytecode cached as on any installed machine, for ledger and the peer alike (an
+           # editable install has none until a first run writes it; PYTHONDONTWRITEBYTECODE
+           # would make every run compile the ledger's ~30 modules again, ~60 ms)
+           "PYTHONPYCACHEPREFIX": str(folder / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def record_decision(url: str) -> list[str]:
@@ -312,7 +318,7 @@ def measure(backend: str, events: int, runs: int) -> list[dict[str, Any]]:
 
         say(f"{backend}: CLI cold starts, medians of {runs} (beside sqlite-utils)")
         folder = Path(scratch)
-        env = officer_keys(url, folder)
+        env = cli_environment(url, folder)
         times = cold_starts({
             "record": lambda: record_decision(url),
             "insert": lambda: peer_insert(folder),
