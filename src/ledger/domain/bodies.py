@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
 from typing import Self
@@ -83,6 +84,11 @@ class OfficeTerm(Aggregate):
     elected_on: date | None
     ended_on: date | None = None
 
+    def current_on(self, day: date) -> bool:
+        """Whether the holder is in office on ``day``: from the start to the end, both
+        included (a successor's term may start the day after)."""
+        return self.effective_from <= day and (self.ended_on is None or day <= self.ended_on)
+
     def check(self, event: Event) -> None:
         if self.ended_on is not None:
             raise DomainError("key", f"the office term {self.key} ended on {self.ended_on}")
@@ -122,3 +128,15 @@ class Transfer(Aggregate):
     to_body: str
     responsibility: str
     legal_basis: str
+
+
+def responsible_body(body: str, on: date, transfers: Iterable[Transfer]) -> str:
+    """The body responsible on ``on`` for what ``body`` was responsible for: each transfer
+    from the body then responsible, effective on or before ``on``, moves it on, in the order
+    they took effect (KPA's records are the Kent PCC's from 22 November 2012)."""
+    for transfer in sorted(transfers, key=lambda t: (t.effective_from, t.key)):
+        if transfer.effective_from > on:
+            break
+        if transfer.from_body == body:
+            body = transfer.to_body
+    return body
