@@ -77,11 +77,12 @@ def test_officer_panel_and_auditor_session(store: str) -> None:
               "--effective-at 2013-05-01 --source-document rod-001")
     assert run(store, record)[0] == 0
     code, out = run(store, "decision sign-off kpcc-001 --signatory chief_executive "
-                           "--signed-by CE --as ce --effective-at 2013-05-02 "
-                           "--source-document rod-001")
+                           "--as ce --effective-at 2013-05-02 --source-document rod-001")
     assert code == 0, out
     signed_at = int(out.split(" at position ")[1].split()[0])
-    for line in ("decision sign-off kpcc-001 --signatory commissioner --signed-by Ann --as ann "
+    for line in ("term start kent-pcc/ann --office-body kent-pcc --office Commissioner "
+                 "--holder ann --as officer1 --effective-at 2013-01-01 --source-document r",
+                 "decision sign-off kpcc-001 --signatory commissioner --as ann "
                  "--effective-at 2013-05-03 --source-document rod-001",
                  "decision publish kpcc-001 --published-on 2013-05-04 --as ann "
                  "--effective-at 2013-05-04 --source-document rod-001"):
@@ -91,7 +92,8 @@ def test_officer_panel_and_auditor_session(store: str) -> None:
     code, out = run(store, "decisions --format json")
     trail = json.loads(out)
     assert [(d["reference"], d["published_on"]) for d in trail] == [("kpcc-001", "2013-05-04")]
-    assert [s["signatory"] for s in trail[0]["signoffs"]] == ["chief_executive", "commissioner"]
+    assert [(s["signatory"], s["signed_by"]) for s in trail[0]["signoffs"]] == [
+        ("chief_executive", "ce"), ("commissioner", "ann")]
 
     before = events_digest(store)
     code, out = run(store, record.replace("kpcc-001", "kpcc-002").replace("officer1", "panel1"))
@@ -109,7 +111,7 @@ def test_officer_panel_and_auditor_session(store: str) -> None:
 def test_signatories_sign_only_in_their_own_capacity(store: str) -> None:
     run(store, "decision record d1 --title T --originator O --executive-summary S --decision D "
                "--as officer1 --effective-at 2013-05-01 --source-document r")
-    code, out = run(store, "decision sign-off d1 --signatory commissioner --signed-by X --as ce "
+    code, out = run(store, "decision sign-off d1 --signatory commissioner --as ce "
                            "--effective-at 2013-05-02 --source-document r")
     assert code == 3 and "signatory" in out
     before = events_digest(store)

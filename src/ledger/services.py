@@ -26,6 +26,7 @@ from .adapters.store import (
     ChainReader,
     StoreError,
     StoreLocation,
+    as_uuid,
     close_recorder,
     open_recorder,
     open_standin,
@@ -307,6 +308,8 @@ class _Batch:
         self.histories: dict[UUID, list[Event]] = {}
         self.states: dict[UUID, Aggregate | None] = {}
         """Each entity's state, folded once and then evolved event by event as facts join."""
+        self.created: dict[str, set[UUID]] = {}
+        """The entities each creating event type made in the log, read once per batch."""
 
     def before(self, cls: type[A], originator_id: UUID) -> A | None:
         """An entity's state before this batch."""
@@ -321,6 +324,20 @@ class _Batch:
         if originator_id not in self.states:
             self.states[originator_id] = fold(cls, self.history(originator_id))
         return self.states[originator_id]  # type: ignore[return-value]
+
+    def entities(self, cls: type[A]) -> list[A]:
+        """Every entity of a kind, as it stands with this batch's events: what permissions ask
+        of transfers and office terms (their ids found once per batch by topic)."""
+        topic = cls.created_by.__name__
+        if topic not in self.created:
+            chain = self.ledger.chain
+            rows = chain.events_of([topic], chain.head()[0])
+            self.created[topic] = {as_uuid(row[1]) for row in rows}
+        ids = self.created[topic] | {
+            e.originator_id for e in self.events if isinstance(e, cls.created_by)
+        }
+        found = (self.state(cls, oid) for oid in sorted(ids))
+        return [state for state in found if state is not None]
 
     def _append(self, cls: type[Aggregate], event: Event) -> None:
         history = self.history(event.originator_id)
@@ -359,6 +376,8 @@ class _Batch:
         originator_id = aggregate_id(aggregate.kind, fact.key)
         history = self.history(originator_id)
         fields = dict(fact.fields)
+        if self.acting is not None:
+            fields = permissions.filled(self, self.acting, fact.type, fields)
         if cls.creates:
             fields["key"] = fact.key
         try:

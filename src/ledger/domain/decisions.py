@@ -50,6 +50,9 @@ class DecisionRecorded(Event):
 class DecisionSignedOff(Event):
     signatory: Signatory
     signed_by: ShortText
+    """Who signed: the signing actor's registered name, which the ledger fills in for a write
+    made on an actor's behalf (free text is refused); an import transcribes the name the
+    document prints."""
 
 
 class InterestDeclared(Event):

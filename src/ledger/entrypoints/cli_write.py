@@ -134,13 +134,18 @@ def _groups() -> dict[str, WriteGroup]:
     return groups
 
 
+FILLED_BY_LEDGER = {("DecisionSignedOff", "signed_by")}
+"""Fields the ledger fills in from the acting actor, so no option gives them (a sign-off is
+signed by its signer's registered name)."""
+
+
 def _field_options(type_name: str) -> list[click.Option]:
     from ..domain import EVENT_TYPES
     from ..domain.base import ENVELOPE_FIELDS
 
     options = []
     for name, info in EVENT_TYPES[type_name].model_fields.items():
-        if name in ENVELOPE_FIELDS or name == "key":
+        if name in ENVELOPE_FIELDS or name == "key" or (type_name, name) in FILLED_BY_LEDGER:
             continue
         flag = "--" + name.replace("_", "-")
         required = " (required)" if info.is_required() else ""
