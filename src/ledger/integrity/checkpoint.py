@@ -121,10 +121,10 @@ class VerifierKey:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """A vkey ``name+hexid+base64(type || key)``; NoteError naming the bad part otherwise."""
-    parts = text.strip().split("+")
-    if len(parts) != 3:
+    name, _, rest = text.strip().partition("+")
+    hex_id, plus, encoded = rest.partition("+")  # the base64 may hold '+' too
+    if not plus:
         raise NoteError("verifier key: written <name>+<hex key ID>+<base64 key>")
-    name, hex_id, encoded = parts
     _check_name(name, "verifier key")
     if not re.fullmatch(r"[0-9a-f]{8}", hex_id):
         raise NoteError("verifier key: the key ID is 8 lowercase hex digits")
