@@ -24,6 +24,7 @@ from .adapters.chain import (
 )
 from .adapters.store import ChainReader, StoreError
 from .domain import DomainError
+from .integrity.merkle import node_hash
 from .integrity.signatures import (
     KEY_TOPICS,
     KeyChange,
@@ -90,6 +91,10 @@ def verify(
         forged = _forged(chain, head)
         if forged is not None:
             problems.append(forged)
+    if not problems and result.ok:
+        tree = _tree_problem(chain, head, result.log_id)
+        if tree is not None:
+            problems.append(tree)
     if problems:
         first = min(problems, key=lambda p: p.position)
         if first.kind == "payload changed":
@@ -129,6 +134,46 @@ def _key_changes(chain: ChainReader, head: int) -> Iterator[KeyChange]:
         kind = {"ActorRegistered": "registered", "ActorKeyRotated": "rotated",
                 "ActorKeyRevoked": "revoked", "ActorDeactivated": "deactivated"}[topic]
         yield KeyChange(position, actor, kind, public, effective)
+
+
+def _tree_problem(chain: ChainReader, head: int, log_id: bytes | None) -> Problem | None:
+    """Rebuilds the Merkle tree from the chain rows, level by level, and compares every stored
+    node with it: proofs are answered from those nodes, so each must be the one the log gives.
+    Reports the mismatch covering the earliest position."""
+    if not chain.has_tree():
+        if log_id is None:
+            return None  # a store made before log ids (and trees)
+        return Problem(1, "tree mismatch", "the store keeps no Merkle tree")
+    found: list[Problem] = []
+    current = list(chain.leaves(head))
+    level = 0
+    while True:
+        wrong = _level_problem(chain.tree_level(level), current)
+        if wrong is not None:
+            idx, what = wrong
+            found.append(Problem((idx << level) + 1, "tree mismatch",
+                                 f"tree node ({level}, {idx}) {what}"))
+        if len(current) < 2:
+            break
+        current = [node_hash(current[i], current[i + 1]) for i in range(0, len(current) - 1, 2)]
+        level += 1
+    return min(found, key=lambda p: p.position) if found else None
+
+
+def _level_problem(
+    stored: Iterator[tuple[Any, Any]], expected: list[bytes]
+) -> tuple[int, str] | None:
+    """The first stored node of a level that is not the expected one (index, what is wrong)."""
+    count = 0
+    for count, (idx, value) in enumerate(stored, start=1):
+        i = count - 1
+        if i >= len(expected):
+            return idx, "is beyond the log"
+        if idx != i:
+            return (i, "is missing") if idx > i else (idx, "is there twice")
+        if bytes(value) != expected[i]:
+            return i, "is not the one the log gives"
+    return (count, "is missing") if count < len(expected) else None
 
 
 def _forged(chain: ChainReader, head: int) -> Problem | None:

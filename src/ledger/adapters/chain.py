@@ -181,6 +181,7 @@ KINDS = {
     "id respelled": "an originator id not spelled as the ledger writes it",
     "malformed row": "a column of the wrong type, or NULL",
     "signature": "unsigned, a bad signature, or one made with a key not good for its signer there",
+    "tree mismatch": "a stored Merkle tree node is not the one the chain gives",
     "truncated": "the log is shorter than a digest attests",
     "rewritten": "a link differs from a digest taken earlier",
 }

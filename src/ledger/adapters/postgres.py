@@ -26,10 +26,20 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from .chain import genesis_hash, new_links
-from .store import CHAIN_TABLE, EVENTS_TABLE, MODES, StoreError, StoreLocation, as_uuid
+from .store import (
+    CHAIN_TABLE,
+    EVENTS_TABLE,
+    MODES,
+    TREE_TABLE,
+    StoreError,
+    StoreLocation,
+    _stored_node,
+    as_uuid,
+    tree_rows,
+)
 
 LOG_TABLE = "ledger_log"
-TABLES = (EVENTS_TABLE, CHAIN_TABLE, LOG_TABLE)
+TABLES = (EVENTS_TABLE, CHAIN_TABLE, LOG_TABLE, TREE_TABLE)
 REFUSE_FUNCTION = "ledger_refuse_change"
 CONNECT_TIMEOUT = 5
 READ_ONLY_OPTIONS = "-c default_transaction_read_only=on"
@@ -223,6 +233,10 @@ def create_statements(schema: str) -> list[Composed]:
             "created_at text NOT NULL)"
         ).format(s, Identifier(LOG_TABLE)),
         SQL(
+            "CREATE TABLE IF NOT EXISTS {}.{} (level integer NOT NULL, idx bigint NOT NULL, "
+            "hash bytea NOT NULL, PRIMARY KEY (level, idx))"
+        ).format(s, Identifier(TREE_TABLE)),
+        SQL(
             "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP; "
             "END $$"
@@ -309,6 +323,11 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
             "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
             "RETURNING notification_id, originator_id, originator_version"
         ).format(s, Identifier(self.events_table_name))
+        self.tree_name = f'"{schema}"."{TREE_TABLE}"'
+        self.node_statement = SQL("SELECT hash FROM {}.{} WHERE level = %s AND idx = %s").format(
+            s, Identifier(TREE_TABLE))
+        self.insert_tree_statement = SQL("INSERT INTO {}.{} VALUES (%s, %s, %s)").format(
+            s, Identifier(TREE_TABLE))
         self.insert_links_statement = SQL(
             "INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
         ).format(s, Identifier(CHAIN_TABLE))
@@ -370,6 +389,17 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
                 None if signing is None else signing(log_id),
             )
             curs.executemany(self.insert_links_statement, [r.values() for r in links])
+            curs.execute("SELECT to_regclass(%s)", (self.tree_name,))
+            row = curs.fetchone()
+            if links and row is not None and next(iter(row.values())) is not None:
+
+                def node(level: int, idx: int) -> bytes:
+                    curs.execute(self.node_statement, (level, idx))
+                    found = curs.fetchone()
+                    return _stored_node(None if found is None else (found["hash"],), level, idx)
+
+                curs.executemany(self.insert_tree_statement,
+                                 tree_rows(links, links[0].position - 1, node))
         return notification_ids
 
 

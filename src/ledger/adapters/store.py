@@ -20,11 +20,14 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import PersistenceError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 
+from ..integrity.merkle import Frontier, Row, leaf_data, leaf_hash
 from .chain import ChainRow, Linked, LinkedEvent, Seam, Sign, genesis_hash, new_links
 
 EVENTS_TABLE = "ledger_events"
 CHAIN_TABLE = "ledger_chain"
 LOG_TABLE = "ledger_log"
+TREE_TABLE = "ledger_tree"
+"""The Merkle tree's complete subtrees, (level, idx) -> hash (see integrity/merkle.py)."""
 DEFAULT_STORE_URL = "sqlite:///events_store/ledger.db"
 PAGE = 5_000
 
@@ -74,8 +77,13 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
             "one INTEGER PRIMARY KEY CHECK (one = 1), log_id BLOB NOT NULL, "
             "created_at TEXT NOT NULL)"
         )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {TREE_TABLE} (level INTEGER NOT NULL, "
+            "idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID"
+        )
         guards = (
-            _SQLITE_GUARDS.format(
+            _SQLITE_GUARDS.format(t=TREE_TABLE, key="level = NEW.level AND idx = NEW.idx")
+            + _SQLITE_GUARDS.format(
                 t=self.events_table_name,
                 key="rowid = NEW.rowid OR (originator_id = NEW.originator_id "
                 "AND originator_version = NEW.originator_version)",
@@ -127,7 +135,39 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
         c.executemany(
             f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?,?,?,?)", [r.values() for r in links]
         )
+        c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TREE_TABLE,))
+        if c.fetchone() is not None and links:  # stores made before the tree keep none
+
+            def node(level: int, idx: int) -> bytes:
+                c.execute(f"SELECT hash FROM {TREE_TABLE} WHERE level = ? AND idx = ?",
+                          (level, idx))
+                return _stored_node(c.fetchone(), level, idx)
+
+            c.executemany(f"INSERT INTO {TREE_TABLE} VALUES (?,?,?)",
+                          tree_rows(links, links[0].position - 1, node))
         return ids
+
+
+def tree_rows(links: Sequence[ChainRow], size: int, node: Callable[[int, int], bytes]) -> list[Row]:
+    """The tree rows new links complete, in the append's own transaction: the tree of ``size``
+    leaves is extended by one leaf per link."""
+    frontier = Frontier.load(size, node)
+    rows: list[Row] = []
+    for link in links:
+        rows += frontier.append(leaf_of(link))
+    return rows
+
+
+def leaf_of(link: ChainRow) -> bytes:
+    return leaf_hash(leaf_data(link.position, link.hash, link.payload_digest,
+                               signer=link.signer, key_id=link.key_id,
+                               signed_at=link.signed_at, signature=link.signature))
+
+
+def _stored_node(row: Any, level: int, idx: int) -> bytes:
+    if row is None or not isinstance(_bytes(row[0]), bytes):
+        raise StoreError(f"store: the Merkle tree lacks node ({level}, {idx}); run `ledger verify`")
+    return bytes(row[0])
 
 
 def _signing(kwargs: dict[str, Any]) -> Callable[[bytes | None], Sign] | None:
@@ -353,12 +393,13 @@ class ChainReader:
         self.sqlite = isinstance(recorder, SQLiteChainRecorder)
         if self.sqlite:
             self.events, self.chain, self.nid, self.mark = EVENTS_TABLE, CHAIN_TABLE, "rowid", "?"
-            self.log_table = LOG_TABLE
+            self.log_table, self.tree = LOG_TABLE, TREE_TABLE
         else:
             schema = recorder.datastore.schema
             self.events = f'"{schema}"."{EVENTS_TABLE}"'
             self.chain = f'"{schema}"."{CHAIN_TABLE}"'
             self.log_table = f'"{schema}"."{LOG_TABLE}"'
+            self.tree = f'"{schema}"."{TREE_TABLE}"'
             self.nid, self.mark = "notification_id", "%s"
 
     @contextlib.contextmanager
@@ -532,6 +573,51 @@ class ChainReader:
             (notification_id, head),
         )
         return int(rows[0][0])
+
+    def has_tree(self) -> bool:
+        if self.sqlite:
+            found = self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               (TREE_TABLE,))
+        else:
+            found = [r for r in self._rows("SELECT to_regclass(%s)", (self.tree,)) if r[0]]
+        return bool(found)
+
+    def node(self, level: int, idx: int) -> bytes:
+        """One stored tree node (StoreError if it is missing)."""
+        m = self.mark
+        rows = self._rows(f"SELECT hash FROM {self.tree} WHERE level = {m} AND idx = {m}",
+                          (level, idx))
+        return _stored_node(rows[0] if rows else None, level, idx)
+
+    def tree_level(self, level: int) -> Iterator[tuple[Any, Any]]:
+        """(idx, hash) of one level of the stored tree, in order, page by page."""
+        m, after = self.mark, -1
+        while True:
+            page = self._rows(
+                f"SELECT idx, hash FROM {self.tree} WHERE level = {m} AND idx > {m} "
+                f"ORDER BY idx LIMIT {PAGE}", (level, after))
+            yield from page
+            if len(page) < PAGE:
+                return
+            after = page[-1][0]
+
+    def tree_count(self) -> int:
+        return int(self._rows(f"SELECT COUNT(*) FROM {self.tree}", ())[0][0])
+
+    def leaves(self, head: int) -> Iterator[bytes]:
+        """The leaf hash of each position 1..head, from the chain rows alone."""
+        signed = ("signer, key_id, signed_at, signature" if self.signed_columns()
+                  else "NULL, NULL, NULL, NULL")
+        m, after = self.mark, 0
+        while after < head:
+            upper = min(head, after + PAGE)
+            for position, hash_, digest, signer, key, at, signature in self._rows(
+                f"SELECT position, hash, payload_digest, {signed} FROM {self.chain} "
+                f"WHERE position > {m} AND position <= {m} ORDER BY position", (after, upper)):
+                yield leaf_hash(leaf_data(position, _bytes(hash_), _bytes(digest), signer=signer,
+                                          key_id=_bytes(key), signed_at=at,
+                                          signature=_bytes(signature)))
+            after = upper
 
     def events_of(self, topics: Sequence[str], head: int) -> list[tuple[Any, Any, Any, Any]]:
         """(position, originator id, topic, state) of the events of these types linked in
