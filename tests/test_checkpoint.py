@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.adapters.keys import Signer, verify_signature
+from ledger.integrity import merkle
 from ledger.integrity.checkpoint import (
     COSIGNATURE_V1,
     ED25519,
@@ -26,6 +27,7 @@ from ledger.integrity.checkpoint import (
     Signature,
     TlogProof,
     VerifierKey,
+    check_consistent,
     check_cosignatures,
     cosign,
     cosignature_message,
@@ -290,6 +292,8 @@ def test_witnesses_cosign_and_a_threshold_counts_them() -> None:
     assert len(again.signatures) == 3
     with pytest.raises(NoteError, match="threshold 3 is more than the 2"):
         check_cosignatures(twice, [k1, k2], 3, verify_signature)
+    with pytest.raises(NoteError, match="negative"):
+        check_cosignatures(twice, [k1, k2], -1, verify_signature)
 
 
 def test_a_cosignature_checks_by_hand() -> None:
@@ -369,3 +373,34 @@ def test_sigstore_reads_and_verifies_our_checkpoints() -> None:
     w1, k1 = witness("panel.example/witness", 1)
     cosigned = str(cosign(parse_note(raw), k1, w1.sign, 1_700_000_000))
     signed_checkpoint_cls.from_text(cosigned).signed_note.verify(keyring(signer.public), hint)
+
+
+def test_consistency_between_two_checkpoints() -> None:
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(12)]
+    frontier, store = merkle.Frontier(), {}
+    roots = [frontier.root()]
+    for leaf in leaves:
+        store.update({(lv, i): v for lv, i, v in frontier.append(leaf)})
+        roots.append(frontier.root())
+
+    def node(level: int, index: int) -> bytes:
+        return store[level, index]
+
+    def at(size: int, origin: str = ORIGIN) -> Checkpoint:
+        return Checkpoint(origin, size, roots[size])
+
+    check_consistent(at(5), at(12), merkle.consistency_proof(5, 12, node))
+    check_consistent(at(12), at(12), [])
+    check_consistent(at(0), at(12), [])
+    with pytest.raises(NoteError, match="does not extend"):
+        check_consistent(at(5), Checkpoint(ORIGIN, 12, roots[11]),
+                         merkle.consistency_proof(5, 12, node))
+    with pytest.raises(NoteError, match="does not extend"):
+        check_consistent(at(5), at(12), merkle.consistency_proof(6, 12, node))
+    with pytest.raises(NoteError, match="shrank"):
+        check_consistent(at(12), at(5), [])
+    with pytest.raises(NoteError, match="origin"):
+        check_consistent(at(5), at(12, "ledger.example/log/other"),
+                         merkle.consistency_proof(5, 12, node))
+    with pytest.raises(NoteError, match="empty tree"):
+        check_consistent(Checkpoint(ORIGIN, 0, roots[1]), at(12), [])

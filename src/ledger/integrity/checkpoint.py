@@ -27,6 +27,8 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from .merkle import EMPTY_ROOT, verify_consistency
+
 ED25519 = 0x01
 COSIGNATURE_V1 = 0x04
 """Signature types (signed-note): a log's Ed25519 key; a witness's timestamped cosignature."""
@@ -357,6 +359,8 @@ def check_cosignatures(
     given as type 0x01 is taken as its cosignature (0x04) key, as Go's note package does."""
     keys = [w if w.key_type == COSIGNATURE_V1 else w.as_cosigner() for w in witnesses]
     keys = list(dict.fromkeys(keys))
+    if threshold < 0:
+        raise NoteError(f"witnesses: threshold {threshold} is negative")
     if threshold > len(keys):
         raise NoteError(f"witnesses: threshold {threshold} is more than the {len(keys)} given")
     good = good_signatures(note, keys, verify)
@@ -366,6 +370,23 @@ def check_cosignatures(
             f"witnesses: {len(distinct)} of {len(keys)} cosigned, {threshold} needed"
         )
     return good
+
+
+def check_consistent(old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
+    """NoteError unless ``new`` is the same log as ``old``, grown by appends only (RFC 9162
+    consistency proof ``proof``); an empty old tree needs no proof, only the empty root."""
+    if old.origin != new.origin:
+        raise NoteError(f"consistency: origin {new.origin!r} is not {old.origin!r}")
+    if new.size < old.size:
+        raise NoteError(f"consistency: the log shrank from {old.size} to {new.size} leaves")
+    if old.size == 0:
+        if old.root != EMPTY_ROOT or proof:
+            raise NoteError("consistency: an empty tree has the empty root and no proof")
+        return
+    if not verify_consistency(old.size, new.size, old.root, new.root, proof):
+        raise NoteError(
+            f"consistency: the tree of {new.size} leaves does not extend the one of {old.size}"
+        )
 
 
 # --- tlog-proof -----------------------------------------------------------------------------
