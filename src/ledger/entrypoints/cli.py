@@ -104,15 +104,31 @@ def _progress(total: int, label: str) -> Iterator[None]:
     type=click.Path(path_type=Path),
     help="Also prove the log extends this earlier digest (catches rewrites and truncation).",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_path",
+    type=click.Path(path_type=Path),
+    help="Also check this signed checkpoint (its signature, and that the log extends it).",
+)
+@click.option("--verifier-key", help="The log's published verifier key, for --checkpoint "
+              "(default: this machine's log key).")
 @click.pass_obj
-def verify(obj: _Context, digest_path: Path | None) -> None:
-    """Account for every row of the store and recompute the hash chain: OK with the head
-    position and hash, or FAILED with the first bad position and the kind of problem."""
+def verify(obj: _Context, digest_path: Path | None, checkpoint_path: Path | None,
+           verifier_key: str | None) -> None:
+    """Account for every row of the store and recompute the hash chain, every signature and
+    the Merkle tree: OK with the head position and hash, or FAILED with the first bad position
+    and the kind of problem."""
     from ..audit import load_digest
     from ..audit import verify as verify_chain
 
     digest = load_digest(digest_path) if digest_path else None
     ledger = obj.ledger(mode="read")
+    if checkpoint_path is not None:
+        from ..proofs import read_checkpoint
+        from .cli_proofs import _key, _read
+
+        read_checkpoint(ledger, _read(checkpoint_path, "checkpoint"),
+                        _key(obj, ledger, verifier_key), "checkpoint")
     result = verify_chain(ledger, digest, _progress(ledger.chain.census().last, "verify"))
     if result.problem is not None:
         click.echo(f"FAILED {result.problem}")
@@ -440,6 +456,7 @@ from . import cli_audit  # noqa: E402,F401  (registers actor list, replay, evide
 from . import cli_import  # noqa: E402,F401  (registers import)
 from . import cli_store  # noqa: E402,F401  (registers store secure)
 from . import cli_keys  # noqa: E402,F401  (registers key new|show, init)
+from . import cli_proofs  # noqa: E402,F401  (registers checkpoint, proof)
 
 
 def _exit_codes_everywhere(group: click.Group) -> None:

@@ -1,0 +1,105 @@
+"""`ledger checkpoint` and `ledger proof`: signed tree heads and RFC 9162 proofs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise Failure(EXIT_BAD_INPUT, f"{what}: cannot read {path}: {exc.strerror}") from None
+
+
+def _key(obj: _Context, ledger: Any, text: str | None) -> Any:
+    """The log's verifier key: given (as published), else this machine's log key."""
+    from ..adapters.keys import KeyDir
+    from ..integrity.checkpoint import NoteError, parse_verifier_key
+    from ..proofs import verifier_key
+
+    if text is None:
+        return verifier_key(ledger, KeyDir())
+    try:
+        return parse_verifier_key(text)
+    except NoteError as exc:
+        raise Failure(EXIT_BAD_INPUT, f"verifier_key: {exc}") from None
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Write the signed note to FILE (and print one summary line).")
+@click.option("--verifier-key", "show_key", is_flag=True,
+              help="Print the log's signed-note verifier key (name+keyhash+base64) instead.")
+@click.pass_obj
+def checkpoint(obj: _Context, output: Path | None, show_key: bool) -> None:
+    """A C2SP tlog-checkpoint of the log as it is now, signed with the log's key: its origin,
+    tree size and base64 Merkle root."""
+    from ..adapters.keys import KeyDir
+    from ..proofs import checkpoint_note, verifier_key
+
+    ledger = obj.ledger(mode="read")
+    if show_key:
+        click.echo(verifier_key(ledger, KeyDir()).text)
+        return
+    note = checkpoint_note(ledger, KeyDir())
+    if output is None:
+        click.echo(note, nl=False)
+        return
+    output.write_text(note)
+    size = note.split("\n")[1]
+    click.echo(f"wrote the checkpoint of {size} events to {output}")
+
+
+@cli.group(epilog=EXIT_CODES)
+def proof() -> None:
+    """RFC 9162 proofs from the log's stored Merkle tree (hashes in standard base64)."""
+
+
+@proof.command("inclusion", epilog=EXIT_CODES)
+@click.argument("position", type=click.IntRange(min=1))
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(path_type=Path),
+              help="Prove against this signed checkpoint's tree (default: the log now).")
+@click.option("--verifier-key", help="The log's published verifier key (default: this "
+              "machine's log key).")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.pass_obj
+def proof_inclusion(obj: _Context, position: int, checkpoint_path: Path | None,
+                    verifier_key: str | None, fmt: str) -> None:
+    """That the event at POSITION is in the log: its leaf hash and the path to the root."""
+    from ..proofs import inclusion, read_checkpoint
+
+    ledger = obj.ledger(mode="read")
+    size = ledger.chain.census().last
+    if checkpoint_path is not None:
+        size = read_checkpoint(ledger, _read(checkpoint_path, "checkpoint"),
+                               _key(obj, ledger, verifier_key), "checkpoint").size
+    click.echo(json.dumps(inclusion(ledger, position, size), indent=2))
+
+
+@proof.command("consistency", epilog=EXIT_CODES)
+@click.option("--old", "old_path", type=click.Path(path_type=Path), required=True,
+              help="The earlier signed checkpoint.")
+@click.option("--new", "new_path", type=click.Path(path_type=Path), required=True,
+              help="The later signed checkpoint.")
+@click.option("--verifier-key", help="The log's published verifier key (default: this "
+              "machine's log key).")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.pass_obj
+def proof_consistency(obj: _Context, old_path: Path, new_path: Path,
+                      verifier_key: str | None, fmt: str) -> None:
+    """That the log at the NEW checkpoint extends the one at the OLD: nothing removed or
+    rewritten in between."""
+    from ..proofs import consistency, read_checkpoint
+
+    ledger = obj.ledger(mode="read")
+    key = _key(obj, ledger, verifier_key)
+    old = read_checkpoint(ledger, _read(old_path, "old"), key, "old")
+    new = read_checkpoint(ledger, _read(new_path, "new"), key, "new")
+    click.echo(json.dumps(consistency(ledger, old.size, new.size), indent=2))

@@ -1,0 +1,100 @@
+"""Checkpoints and proofs an auditor can carry away: signed C2SP checkpoints of the log's Merkle
+tree, and RFC 9162 inclusion and consistency proofs answered from its stored subtree hashes.
+
+The checkpoint's origin is ``police-governance-ledger/<log id>``; it is signed with the log's
+own Ed25519 key, kept in the key directory as ``log-<log id>`` like an actor's key (made by the
+first checkpoint taken on a machine that has none: publish its verifier key).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from uuid import UUID
+
+from .adapters.keys import KeyDir, Signer, verify_signature
+from .domain import DomainError
+from .integrity.checkpoint import (
+    Checkpoint,
+    NoteError,
+    VerifierKey,
+    open_checkpoint,
+    sign_checkpoint,
+)
+from .integrity.merkle import consistency_proof, inclusion_proof, tree_root
+from .services import Ledger
+
+ORIGIN_PREFIX = "police-governance-ledger/"
+
+
+def _log_name(ledger: Ledger) -> str:
+    log_id = ledger.chain.log_id()
+    if log_id is None or not ledger.chain.has_tree():
+        raise DomainError("store", "this store was made before log ids and trees: no proofs")
+    return str(UUID(bytes=log_id))
+
+
+def origin(ledger: Ledger) -> str:
+    return ORIGIN_PREFIX + _log_name(ledger)
+
+
+def log_signer(ledger: Ledger, keys: KeyDir) -> Signer:
+    return keys.signer_or_new(f"log-{_log_name(ledger)}")
+
+
+def verifier_key(ledger: Ledger, keys: KeyDir) -> VerifierKey:
+    return VerifierKey(origin(ledger), log_signer(ledger, keys).public)
+
+
+def current(ledger: Ledger) -> Checkpoint:
+    size = ledger.chain.census().last
+    return Checkpoint(origin(ledger), size, tree_root(size, ledger.chain.node))
+
+
+def checkpoint_note(ledger: Ledger, keys: KeyDir) -> str:
+    """The signed note of the log as it is now."""
+    signer = log_signer(ledger, keys)
+    return sign_checkpoint(current(ledger), VerifierKey(origin(ledger), signer.public),
+                           signer.sign)
+
+
+def read_checkpoint(ledger: Ledger, raw: bytes | str, key: VerifierKey, what: str) -> Checkpoint:
+    """A checkpoint of this log, its signature checked, and its tree the one the log has at
+    that size: DomainError (exit 2) for a note that is not this log's, CheckFailed (exit 1)
+    for a log that no longer has that tree."""
+    from .adapters.chain import Problem
+    from .audit import CheckFailed
+
+    try:
+        checkpoint, _ = open_checkpoint(raw, key, verify_signature, origin=origin(ledger))
+    except NoteError as exc:
+        raise DomainError(what, str(exc)) from None
+    head = ledger.chain.census().last
+    if checkpoint.size > head:
+        raise CheckFailed(Problem(head + 1, "truncated", f"the checkpoint attests "
+                                  f"{checkpoint.size} events; the log now ends at {head}"))
+    if tree_root(checkpoint.size, ledger.chain.node) != checkpoint.root:
+        raise CheckFailed(Problem(1, "rewritten", f"the log's tree at size {checkpoint.size} "
+                                  "is not the one the checkpoint signs"))
+    return checkpoint
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def inclusion(ledger: Ledger, position: int, size: int) -> dict[str, Any]:
+    if not 1 <= position <= size:
+        raise DomainError("position", f"{position} is not in a tree of {size} events")
+    hashes = inclusion_proof(position - 1, size, ledger.chain.node)
+    return {"position": position, "leaf_index": position - 1, "tree_size": size,
+            "leaf_hash": _b64(ledger.chain.node(0, position - 1)),
+            "hashes": [_b64(h) for h in hashes]}
+
+
+def consistency(ledger: Ledger, old_size: int, new_size: int) -> dict[str, Any]:
+    if not 0 < old_size <= new_size:
+        raise DomainError("old", f"a tree of {old_size} events does not precede one of "
+                                 f"{new_size}")
+    hashes = consistency_proof(old_size, new_size, ledger.chain.node)
+    return {"old_size": old_size, "new_size": new_size, "hashes": [_b64(h) for h in hashes]}

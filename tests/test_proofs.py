@@ -1,0 +1,121 @@
+"""Checkpoints and proofs from the stored tree, on both backends, checked with the pure RFC 9162
+verifier: what an auditor carries away must verify offline, and a moved or changed proof, a
+wrong key or a rewritten log must not."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from ledger.entrypoints.cli import _run, cli
+from ledger.integrity.checkpoint import parse_checkpoint, parse_note
+from ledger.integrity.merkle import leaf_hash, root, verify_consistency, verify_inclusion
+
+from helpers import authority, grant, open_ledger
+
+
+def run(store: str, *args: str) -> tuple[int, str]:
+    with CliRunner().isolation() as (out, err, *_):
+        code = _run(cli, ["--store", store, *args])
+        return code, out.getvalue().decode() + err.getvalue().decode()
+
+
+def _b(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+def _checkpoint(store: str, path: Path) -> Any:
+    code, out = run(store, "checkpoint", "-o", str(path))
+    assert code == 0, out
+    return parse_checkpoint(parse_note(path.read_text()).text)
+
+
+@pytest.fixture
+def store(store_url: str) -> str:
+    with open_ledger(store_url) as ledger:
+        for n in range(11):
+            ledger.record([grant(f"grant-{n}")] if n else [authority()])
+    return store_url
+
+
+def test_the_stored_tree_is_the_tree_of_the_chain(store: str) -> None:
+    with open_ledger(store) as ledger:
+        head = ledger.chain.census().last
+        leaves = list(ledger.chain.leaves(head))
+        from ledger.integrity.merkle import tree_root
+
+        assert tree_root(head, ledger.chain.node) == root(leaves)
+        assert [ledger.chain.node(0, i) for i in range(head)] == leaves
+
+
+def test_inclusion_and_consistency_proofs_verify_offline(store: str, tmp_path: Path) -> None:
+    first = _checkpoint(store, tmp_path / "c1.note")
+    code, out = run(store, "proof", "inclusion", "7", "--checkpoint", str(tmp_path / "c1.note"),
+                    "--format", "json")
+    assert code == 0, out
+    proof = json.loads(out)
+    assert (proof["position"], proof["leaf_index"], proof["tree_size"]) == (7, 6, first.size)
+    hashes = [_b(h) for h in proof["hashes"]]
+    assert verify_inclusion(_b(proof["leaf_hash"]), 6, first.size, hashes, first.root)
+    # moved to another leaf, or a changed hash: refused
+    assert not verify_inclusion(_b(proof["leaf_hash"]), 5, first.size, hashes, first.root)
+    changed = [hashes[0][:-1] + bytes([hashes[0][-1] ^ 1]), *hashes[1:]]
+    assert not verify_inclusion(_b(proof["leaf_hash"]), 6, first.size, changed, first.root)
+    assert len(json.dumps(proof)) < 1024
+
+    with open_ledger(store) as ledger:
+        ledger.record([grant("grant-late")])
+    second = _checkpoint(store, tmp_path / "c2.note")
+    code, out = run(store, "proof", "consistency", "--old", str(tmp_path / "c1.note"),
+                    "--new", str(tmp_path / "c2.note"), "--format", "json")
+    assert code == 0, out
+    found = json.loads(out)
+    assert (found["old_size"], found["new_size"]) == (first.size, second.size)
+    steps = [_b(h) for h in found["hashes"]]
+    assert verify_consistency(first.size, second.size, first.root, second.root, steps)
+    assert not verify_consistency(first.size, second.size, second.root, second.root, steps)
+    code, out = run(store, "verify", "--checkpoint", str(tmp_path / "c1.note"))
+    assert code == 0 and out.startswith("OK position"), out
+
+
+def test_a_checkpoint_signed_by_another_key_or_of_another_log_is_refused(
+    store: str, tmp_path: Path, store_url: str
+) -> None:
+    path = tmp_path / "c.note"
+    _checkpoint(store, path)
+    note = path.read_text()
+    forged = tmp_path / "forged.note"
+    forged.write_text(note.replace(note.split("\n")[1], "3", 1))
+    code, out = run(store, "verify", "--checkpoint", str(forged))
+    assert code == 2 and "signature" in out, out
+    code, key = run(store, "checkpoint", "--verifier-key")
+    assert code == 0
+    name, key_hash, encoded = key.strip().split("+", 2)
+    other = "+".join([name, key_hash, base64.b64encode(b"\x01" + bytes(32)).decode()])
+    code, out = run(store, "verify", "--checkpoint", str(path), "--verifier-key", other)
+    assert code == 2, out
+
+
+def test_a_log_rewritten_after_its_checkpoint_fails_against_it(
+    store: str, tmp_path: Path
+) -> None:
+    from test_tamper import RawStore
+
+    path = tmp_path / "c.note"
+    _checkpoint(store, path)
+    raw = RawStore(store)
+    raw.drop_guards()
+    if raw.sqlite:
+        raw.run("DROP TRIGGER IF EXISTS ledger_tree_no_update")
+    else:
+        raw.run("ALTER TABLE ledger_tree DISABLE TRIGGER USER")
+    raw.run("UPDATE ledger_tree SET hash = ? WHERE level = 0 AND idx = 4", leaf_hash(b"x"))
+    code, out = run(store, "verify", "--checkpoint", str(path))
+    assert code == 1 and "position 5" in out, out
+    code, out = run(store, "verify")
+    assert code == 1 and out.startswith("FAILED position 5: tree mismatch"), out
