@@ -121,25 +121,46 @@ def test_signatories_sign_only_in_their_own_capacity(store: str) -> None:
     assert code == 3 and events_digest(store) == before, out
 
 
-def test_evidence_pack_links_recompute(store: str, tmp_path: Path) -> None:
-    from uuid import UUID
+def test_evidence_pack_verifies_offline_and_withholds_confidential_words(
+    store: str, tmp_path: Path
+) -> None:
+    """The pack checks with the one-file offline verifier; a changed payload does not; a
+    confidential decision's words and salt are not in it."""
+    import subprocess
+    import sys
 
-    from ledger.adapters.chain import link_hash, payload_digest
-
-    run(store, "decision record d1 --title T --originator O --executive-summary S --decision D "
+    run(store, "decision record d1 --title T --originator O --executive-summary Secretword "
+               "--decision D --confidentiality confidential --confidential-reason commercial "
                "--as officer1 --effective-at 2013-05-01 --source-document r")
+    code, out = run(store, "decision sign-off d1 --signatory chief_executive --as ce "
+                           "--effective-at 2013-05-02 --source-document r")
+    assert code == 0, out
     code, out = run(store, f"evidence d1 --out {tmp_path}/pack")
     assert code == 0, out
-    links = json.loads((tmp_path / "pack" / "chain.json").read_text())
-    digest = json.loads((tmp_path / "pack" / "digest.json").read_text())
-    checkpoints = {p: h for p, h in digest["checkpoints"]}
-    for link in links:
-        digest_bytes = payload_digest(bytes.fromhex(link["salt"]), link["state"].encode())
-        assert digest_bytes.hex() == link["payload_digest"]
-        again = link_hash(link["position"], UUID(link["originator_id"]),
-                          link["originator_version"], link["topic"], digest_bytes,
-                          bytes.fromhex(link["previous_hash"]))
-        assert again.hex() == link["hash"] == checkpoints[link["position"]]
+    pack_file = tmp_path / "pack" / "evidence.json"
+    text = pack_file.read_text()
+    assert "Secretword" not in text
+    pack = json.loads(text)
+    assert "state" not in pack["events"][0] and "salt" not in pack["events"][0]
+    assert "state" in pack["events"][1]
+    key = run(store, "checkpoint --verifier-key")[1].strip()
+    script = Path(__file__).parents[1] / "scripts" / "verify_evidence.py"
+
+    def check(path: Path, vkey: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(script), str(path), "--key", vkey],
+                              capture_output=True, text=True, timeout=60)
+
+    done = check(pack_file, key)
+    assert done.returncode == 0 and done.stdout.count("OK position") == 2, done
+    pack["events"][1]["state"] = pack["events"][1]["state"].replace("chief", "CHIEF")
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(pack))
+    assert check(changed, key).returncode == 1
+    other = run(f"sqlite:///{tmp_path}/other.db", "init --admin a --name A --body b "
+                "--body-name B --body-type other")
+    assert other[0] == 0
+    wrong = run(f"sqlite:///{tmp_path}/other.db", "checkpoint --verifier-key")[1].strip()
+    assert check(pack_file, wrong).returncode == 1
 
 
 def test_help_names_every_command_and_the_exit_codes() -> None:

@@ -98,3 +98,72 @@ def consistency(ledger: Ledger, old_size: int, new_size: int) -> dict[str, Any]:
                                  f"{new_size}")
     hashes = consistency_proof(old_size, new_size, ledger.chain.node)
     return {"old_size": old_size, "new_size": new_size, "hashes": [_b64(h) for h in hashes]}
+
+
+EVIDENCE_FORMAT = "ledger-evidence/v1"
+
+
+def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str, Any]:
+    """Everything an auditor needs to check one entity's events offline against one signed
+    checkpoint (``scripts/verify_evidence.py``): each event with its link and signature, its
+    inclusion proof, the checkpoint and the log's verifier key. A confidential decision's
+    content is withheld: its payload digest proves it without its words or salt."""
+    from .adapters.chain import genesis_hash
+    from .integrity.signatures import public_key_text
+
+    head = ledger.chain.census().last
+    note = checkpoint_note(ledger, keys)
+    log_id = ledger.chain.log_id()
+    previous = genesis_hash(log_id)
+    registered = _registered_keys(ledger)
+    events = []
+    for link in ledger.chain.linked(0, head):
+        if link.originator_id == originator_id and link.state is not None:
+            row = link.link
+            item: dict[str, Any] = {
+                "position": row.position,
+                "originator_id": str(link.originator_id),
+                "originator_version": link.originator_version,
+                "topic": link.topic,
+                "payload_digest": row.payload_digest.hex(),
+                "previous_hash": previous.hex(),
+                "link_hash": row.hash.hex(),
+                "signer": row.signer,
+                "key_id": None if row.key_id is None else row.key_id.hex(),
+                "signed_at": row.signed_at,
+                "signature": None if row.signature is None else row.signature.hex(),
+                "inclusion": inclusion(ledger, row.position, head)["hashes"],
+            }
+            if not _withheld(link.topic, link.state):
+                item["state"] = link.state.decode()
+                item["salt"] = row.salt.hex()
+            public = registered.get((row.signer, row.key_id))
+            if public is not None:
+                item["signer_public_key"] = public_key_text(public)
+            events.append(item)
+        previous = link.link.hash
+    return {
+        "format": EVIDENCE_FORMAT,
+        "log_id": str(UUID(bytes=log_id)) if log_id else None,
+        "verifier_key": verifier_key(ledger, keys).text,
+        "checkpoint": note,
+        "events": events,
+    }
+
+
+def _withheld(topic: str | None, state: bytes) -> bool:
+    """Confidential content never leaves in a pack (the read policy will say more)."""
+    import json
+
+    if topic != "DecisionRecorded":
+        return False
+    return bool(json.loads(state).get("confidentiality") == "confidential")
+
+
+def _registered_keys(ledger: Ledger) -> dict[tuple[str | None, bytes | None], bytes]:
+    from .audit import _key_changes
+    from .integrity.signatures import key_id
+
+    head = ledger.chain.census().last
+    return {(c.actor, key_id(c.public_key)): c.public_key
+            for c in _key_changes(ledger.chain, head) if c.public_key is not None}

@@ -91,59 +91,44 @@ def replay(obj: _Context, until: int | None, known_at: str | None, kind: str | N
               help="Folder to write the pack into (created; must not hold a pack already).")
 @click.pass_obj
 def evidence(obj: _Context, reference: str, folder: Path) -> None:
-    """Evidence pack for one decision: its events, their chain links with everything needed
-    to recompute them, a digest of the whole log, and the decision's source references."""
-    from ..audit import take_digest
+    """Evidence pack for one decision, to check offline with scripts/verify_evidence.py: its
+    events with their links and signatures, inclusion proofs against one signed checkpoint,
+    the log's verifier key and the sources. A confidential decision's words and salt are not
+    in it: its payload digest proves it without them."""
+    from ..adapters.keys import KeyDir
     from ..domain import aggregate_id
+    from ..proofs import evidence_pack
 
     ledger = obj.ledger(mode="read")
-    decision_id = aggregate_id("decision", reference)
-    events = [(p, e) for p, e in ledger.log() if e.originator_id == decision_id]
-    if not events:
+    pack = evidence_pack(ledger, aggregate_id("decision", reference), KeyDir())
+    if not pack["events"]:
         raise Failure(EXIT_BAD_INPUT, f"reference: no decision '{reference}' in the ledger")
-    if (folder / "events.json").exists():
+    if (folder / "evidence.json").exists():
         raise Failure(EXIT_BAD_INPUT, f"out: {folder} already holds an evidence pack")
+    pack["sources"] = [
+        {"position": p, **e.source.model_dump()}
+        for p, e in ledger.log() if e.originator_id == aggregate_id("decision", reference)
+    ]
     folder.mkdir(parents=True, exist_ok=True)
-    links = []
-    for position, event in events:
-        before = next(ledger.chain.linked(position - 2, position - 1), None)
-        here = next(ledger.chain.linked(position - 1, position))
-        links.append({
-            "position": position,
-            "event_id": str(event.id),
-            "originator_id": str(here.originator_id),
-            "originator_version": here.originator_version,
-            "topic": here.topic,
-            "state": (here.state or b"").decode(),
-            "salt": here.link.salt.hex(),
-            "payload_digest": here.link.payload_digest.hex(),
-            "previous_hash": before.link.hash.hex() if before else "00" * 32,
-            "hash": here.link.hash.hex(),
-        })
-    (folder / "events.json").write_text(json.dumps(
-        [{"position": p, "event_id": str(e.id), "type": e.type, **e.model_dump(mode="json")}
-         for p, e in events], indent=2, ensure_ascii=False, default=str))
-    (folder / "chain.json").write_text(json.dumps(links, indent=2, ensure_ascii=False))
-    (folder / "digest.json").write_text(json.dumps(take_digest(ledger), indent=2))
-    (folder / "sources.json").write_text(json.dumps(
-        [{"position": p, **e.source.model_dump()} for p, e in events], indent=2))
-    (folder / "README.txt").write_text(_PACK_README.format(reference=reference))
-    click.echo(f"wrote the evidence pack for {reference} ({len(events)} events) to {folder}")
+    (folder / "evidence.json").write_text(json.dumps(pack, indent=2, ensure_ascii=False))
+    (folder / "README.txt").write_text(_PACK_README.format(
+        reference=reference, verifier_key=pack["verifier_key"]))
+    click.echo(f"wrote the evidence pack for {reference} ({len(pack['events'])} events) to "
+               f"{folder}")
 
 
 _PACK_README = """Evidence pack for decision {reference}
 
-events.json   the decision's events, as recorded, with their chain positions
-chain.json    for each event: the stored bytes (state), salt, payload digest, the previous
-              link's hash and its own hash
-digest.json   a digest of the whole log when the pack was made (position, head hash,
-              checkpoint hashes)
-sources.json  the source document and place of each event
+evidence.json  format ledger-evidence/v1: the decision's events, each with its chain link, its
+               signature and its RFC 9162 inclusion proof, one signed C2SP checkpoint of the
+               log, the log's verifier key, and the source of each event
 
-To check an event: payload_digest = SHA-256("ledger-payload/v1" 0x00 || salt || state);
-hash = SHA-256("ledger-chain/v1" 0x00 || uint64_be(position) || originator_id (16 bytes)
-|| uint64_be(originator_version) || uint32_be(len(topic)) || topic || payload_digest
-|| previous_hash). Each hash must equal the digest's checkpoint at that position when the
-digest has one, and `ledger verify --digest digest.json` on the store proves the log still
-extends it. The canonical form is in the project's README.
+Check it offline, with nothing of the ledger but its one-file verifier (Python 3.11 and the
+`cryptography` package; scripts/verify_evidence.py in the ledger's repository), taking the
+verifier key from where the body publishes it, not from this pack:
+
+    python3 verify_evidence.py evidence.json --key '{verifier_key}'
+
+It checks, for every event: payload -> salted payload digest -> chain link -> Merkle leaf ->
+inclusion proof -> the signed checkpoint -> the key. The formats are in the project's README.
 """
