@@ -119,3 +119,52 @@ def test_a_log_rewritten_after_its_checkpoint_fails_against_it(
     assert code == 1 and "position 5" in out, out
     code, out = run(store, "verify")
     assert code == 1 and out.startswith("FAILED position 5: tree mismatch"), out
+
+
+def test_witnesses_cosign_and_catch_a_split_view(tmp_path: Path) -> None:
+    """Two copies of one log, grown apart, are shown to a witness: it co-signs one and refuses
+    the other, so a log cannot show two histories to two audiences unnoticed. (A copied
+    SQLite file makes the split view.)"""
+    import shutil
+
+    store = f"sqlite:///{tmp_path}/a.db"
+    with open_ledger(store) as ledger:
+        ledger.record([authority()])
+    path = tmp_path / "c1.note"
+    _checkpoint(store, path)
+    key_file = tmp_path / "witness" / "panel.key"
+    key_file.parent.mkdir()
+    code, out = run(store, "key", "new", "panel")
+    assert code == 0, out
+    shutil.copy(Path(__import__("os").environ["LEDGER_KEY_DIR"]) / "panel.key", key_file)
+    code, out = run(store, "checkpoint", "cosign", str(path), "--key", str(key_file))
+    assert code == 0 and " as panel+" in out, out
+    witness = out.strip().rsplit(" as ", 1)[1]
+    code, out = run(store, "verify", "--checkpoint", str(path), "--witness", witness)
+    assert code == 0, out
+    code, out = run(store, "verify", "--checkpoint", str(path), "--witness", witness,
+                    "--witness", witness.replace("panel", "other", 1), "--threshold", "2")
+    assert code in (1, 2), out
+
+    other = tmp_path / "copy.db"
+    shutil.copy(str(StoreLocationPath(store)), other)
+    with open_ledger(store) as ledger:
+        ledger.record([grant("only-in-a")])
+    with open_ledger(f"sqlite:///{other}") as ledger:
+        ledger.record([grant("only-in-b")])
+    _checkpoint(store, tmp_path / "a.note")
+    _checkpoint(f"sqlite:///{other}", tmp_path / "b.note")
+    code, out = run(store, "checkpoint", "cosign", str(tmp_path / "a.note"), "--key",
+                    str(key_file))
+    assert code == 0, out
+    code, out = run(f"sqlite:///{other}", "checkpoint", "cosign", str(tmp_path / "b.note"),
+                    "--key", str(key_file))
+    assert code == 1 and "does not extend" in out, out
+
+
+def StoreLocationPath(url: str) -> Path:  # noqa: N802 - reads as the type it returns
+    from ledger.adapters.store import StoreLocation
+
+    location = StoreLocation.parse(url)
+    assert location.path is not None
+    return location.path

@@ -112,9 +112,13 @@ def _progress(total: int, label: str) -> Iterator[None]:
 )
 @click.option("--verifier-key", help="The log's published verifier key, for --checkpoint "
               "(default: this machine's log key).")
+@click.option("--witness", "witnesses", multiple=True, metavar="VKEY",
+              help="A witness's verifier key; repeat. The checkpoint needs their co-signatures.")
+@click.option("--threshold", type=click.IntRange(min=1),
+              help="How many --witness co-signatures are needed (default: all).")
 @click.pass_obj
 def verify(obj: _Context, digest_path: Path | None, checkpoint_path: Path | None,
-           verifier_key: str | None) -> None:
+           verifier_key: str | None, witnesses: tuple[str, ...], threshold: int | None) -> None:
     """Account for every row of the store and recompute the hash chain, every signature and
     the Merkle tree: OK with the head position and hash, or FAILED with the first bad position
     and the kind of problem."""
@@ -127,8 +131,10 @@ def verify(obj: _Context, digest_path: Path | None, checkpoint_path: Path | None
         from ..proofs import read_checkpoint
         from .cli_proofs import _key, _read
 
-        read_checkpoint(ledger, _read(checkpoint_path, "checkpoint"),
-                        _key(obj, ledger, verifier_key), "checkpoint")
+        raw = _read(checkpoint_path, "checkpoint")
+        read_checkpoint(ledger, raw, _key(obj, ledger, verifier_key), "checkpoint")
+        if witnesses:
+            _witnessed(raw, witnesses, threshold)
     result = verify_chain(ledger, digest, _progress(ledger.chain.census().last, "verify"))
     if result.problem is not None:
         click.echo(f"FAILED {result.problem}")
@@ -139,6 +145,20 @@ def verify(obj: _Context, digest_path: Path | None, checkpoint_path: Path | None
     signers = ", ".join(f"{name} {n:,}" for name, n in sorted(result.signers.items()))
     click.echo(f"{result.head_position:,} events checked, {result.signatures:,} signatures "
                f"checked; signers: {signers or 'none'}")
+
+
+def _witnessed(raw: bytes, witnesses: tuple[str, ...], threshold: int | None) -> None:
+    """Enough witnesses co-signed: a log showing two histories to two audiences would need
+    them to sign both."""
+    from ..adapters.keys import verify_signature
+    from ..integrity.checkpoint import NoteError, check_cosignatures, parse_note
+    from ..integrity.checkpoint import parse_verifier_key as vkey
+
+    try:
+        keys = [vkey(w) for w in witnesses]
+        check_cosignatures(parse_note(raw), keys, threshold or len(keys), verify_signature)
+    except NoteError as exc:
+        raise Failure(EXIT_CHECK_FAILED, str(exc)) from None
 
 
 def _log_name(log_id: bytes | None) -> str:

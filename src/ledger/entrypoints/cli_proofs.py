@@ -32,15 +32,18 @@ def _key(obj: _Context, ledger: Any, text: str | None) -> Any:
         raise Failure(EXIT_BAD_INPUT, f"verifier_key: {exc}") from None
 
 
-@cli.command(epilog=EXIT_CODES)
+@cli.group(epilog=EXIT_CODES, invoke_without_command=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Write the signed note to FILE (and print one summary line).")
 @click.option("--verifier-key", "show_key", is_flag=True,
               help="Print the log's signed-note verifier key (name+keyhash+base64) instead.")
-@click.pass_obj
-def checkpoint(obj: _Context, output: Path | None, show_key: bool) -> None:
+@click.pass_context
+def checkpoint(ctx: click.Context, output: Path | None, show_key: bool) -> None:
     """A C2SP tlog-checkpoint of the log as it is now, signed with the log's key: its origin,
-    tree size and base64 Merkle root."""
+    tree size and base64 Merkle root. `checkpoint cosign` adds a witness's co-signature."""
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: _Context = ctx.obj
     from ..adapters.keys import KeyDir
     from ..proofs import checkpoint_note, verifier_key
 
@@ -55,6 +58,59 @@ def checkpoint(obj: _Context, output: Path | None, show_key: bool) -> None:
     output.write_text(note)
     size = note.split("\n")[1]
     click.echo(f"wrote the checkpoint of {size} events to {output}")
+
+
+@checkpoint.command("cosign", epilog=EXIT_CODES)
+@click.argument("note_path", metavar="CHECKPOINT", type=click.Path(path_type=Path))
+@click.option("--key", "key_path", type=click.Path(path_type=Path), required=True,
+              help="The witness's private key file (as `ledger key new` makes them).")
+@click.option("--name", help="The witness's name in its verifier key (default: the key "
+              "file's name).")
+@click.option("--verifier-key", help="The log's published verifier key (default: this "
+              "machine's log key).")
+@click.pass_obj
+def cosign_checkpoint(obj: _Context, note_path: Path, key_path: Path, name: str | None,
+                      verifier_key: str | None) -> None:
+    """Co-sign CHECKPOINT as a witness (the Panel, the external auditor), after checking the
+    log's signature and that the log is consistent with the last checkpoint this witness
+    co-signed (kept beside the key file). Adds a C2SP tlog-cosignature to the file."""
+    import json as json_
+    import time
+
+    from ..adapters.keys import KeyDir
+    from ..integrity.checkpoint import (
+        NoteError,
+        VerifierKey,
+        check_consistent,
+        cosign,
+        parse_checkpoint,
+        parse_note,
+    )
+    from ..integrity.merkle import consistency_proof
+    from ..proofs import read_checkpoint
+
+    ledger = obj.ledger(mode="read")
+    raw = _read(note_path, "checkpoint")
+    new = read_checkpoint(ledger, raw, _key(obj, ledger, verifier_key), "checkpoint")
+    witness_name = name or key_path.stem
+    signer = KeyDir(key_path.parent).signer(key_path.stem)
+    state_path = key_path.with_name(key_path.name + ".cosigned.json")
+    state = json_.loads(state_path.read_text()) if state_path.exists() else {}
+    last = state.get(new.origin)
+    try:
+        if last is not None:
+            old = parse_checkpoint(parse_note(last).text)
+            proof = consistency_proof(old.size, new.size, ledger.chain.node) if (
+                0 < old.size <= new.size) else []
+            check_consistent(old, new, proof)
+        witness = VerifierKey(witness_name, signer.public).as_cosigner()
+        note = cosign(parse_note(raw), witness, signer.sign, int(time.time()))
+    except NoteError as exc:
+        raise Failure(1, f"FAILED {exc}") from None
+    note_path.write_text(str(note))
+    state[new.origin] = str(note)
+    state_path.write_text(json_.dumps(state, indent=2))
+    click.echo(f"co-signed the checkpoint of {new.size} events as {witness.text}")
 
 
 @cli.group(epilog=EXIT_CODES)
