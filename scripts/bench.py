@@ -217,6 +217,10 @@ def child(url: str, what: str) -> dict[str, float]:
     return result
 
 
+def fastest(*results: dict[str, float]) -> dict[str, float]:
+    return max(results, key=rate)
+
+
 def rate(result: dict[str, float]) -> float:
     return result["events"] / result["seconds"]
 
@@ -336,13 +340,17 @@ def measure(backend: str, events: int, runs: int) -> list[dict[str, Any]]:
             baseline_is="`sqlite-utils --help`")
 
         say(f"{backend}: rebuild, verify and their raw baselines")
+        # each baseline runs before and after what it is compared with, and the faster run
+        # counts: a busy spell of a shared machine can then only lower the ratio, never raise it
         decoded, rebuilt = child(url, "read-decode"), child(url, "rebuild")
+        decoded = fastest(decoded, child(url, "read-decode"))
         row(f"rebuild of all projections (events/s; peak RSS {rebuilt['rss_mb']:.0f} MB)",
             rate(rebuilt), rate(decoded), ">= 0.30; RSS <= 300 MB",
             rate(rebuilt) / rate(decoded) >= 0.30 and rebuilt["rss_mb"] <= 300,
             rss_mb=rebuilt["rss_mb"], baseline_is="raw read + JSON decode")
         checked, verified = child(url, "read-verify"), child(url, "verify")
         one = child(url, "verify-one")
+        checked = fastest(checked, child(url, "read-verify"))
         baseline_is = "raw read of links + events, SHA-256 of each payload, Ed25519 verify of each"
         row(f"verify with signatures, default: {processes(int(verified['events']))} (events/s)",
             rate(verified), rate(checked), ">= 0.70", rate(verified) / rate(checked) >= 0.70,
