@@ -168,3 +168,20 @@ def StoreLocationPath(url: str) -> Path:  # noqa: N802 - reads as the type it re
     location = StoreLocation.parse(url)
     assert location.path is not None
     return location.path
+
+
+def test_checkpoints_kept_on_a_schedule_and_listed(store: str, tmp_path: Path) -> None:
+    folder = tmp_path / "kept"
+    code, out = run(store, "checkpoint", "--keep", str(folder), "--every", "3")
+    assert code == 0 and out.startswith("kept the checkpoint of 13 events"), out
+    with open_ledger(store) as ledger:
+        ledger.record([grant("one-more")])
+    code, out = run(store, "checkpoint", "--keep", str(folder), "--every", "3")
+    assert code == 0 and out.startswith("kept nothing"), out
+    code, out = run(store, "checkpoint", "--keep", str(folder))
+    assert code == 0 and "14 events" in out, out
+    code, out = run(store, "checkpoint", "list", str(folder))
+    assert [line.split()[0] for line in out.splitlines()] == ["13", "14"], out
+    for note in folder.glob("*.note"):
+        code, out = run(store, "verify", "--checkpoint", str(note))
+        assert code == 0, out

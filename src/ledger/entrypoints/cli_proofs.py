@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -37,11 +38,22 @@ def _key(obj: _Context, ledger: Any, text: str | None) -> Any:
               help="Write the signed note to FILE (and print one summary line).")
 @click.option("--verifier-key", "show_key", is_flag=True,
               help="Print the log's signed-note verifier key (name+keyhash+base64) instead.")
+@click.option("--keep", "keep", type=click.Path(path_type=Path),
+              help="Keep it in this folder as SIZE.note (for a schedule: cron, or --every).")
+@click.option("--every", type=click.IntRange(min=1),
+              help="With --keep: only when the log grew by at least this many events since "
+              "the last kept checkpoint.")
 @click.pass_context
-def checkpoint(ctx: click.Context, output: Path | None, show_key: bool) -> None:
+def checkpoint(ctx: click.Context, output: Path | None, show_key: bool, keep: Path | None,
+               every: int | None) -> None:
     """A C2SP tlog-checkpoint of the log as it is now, signed with the log's key: its origin,
-    tree size and base64 Merkle root. `checkpoint cosign` adds a witness's co-signature."""
+    tree size and base64 Merkle root. `checkpoint cosign` adds a witness's co-signature;
+    `checkpoint list DIR` lists kept ones. Run it from cron with --keep DIR (daily), or after
+    writes with --keep DIR --every N."""
     if ctx.invoked_subcommand is not None:
+        return
+    if keep is not None:
+        _keep(ctx.obj, keep, every)
         return
     obj: _Context = ctx.obj
     from ..adapters.keys import KeyDir
@@ -58,6 +70,43 @@ def checkpoint(ctx: click.Context, output: Path | None, show_key: bool) -> None:
     output.write_text(note)
     size = note.split("\n")[1]
     click.echo(f"wrote the checkpoint of {size} events to {output}")
+
+
+def _kept(folder: Path) -> list[tuple[int, Path]]:
+    if not folder.is_dir():
+        return []
+    return sorted((int(p.stem), p) for p in folder.glob("*.note") if p.stem.isdigit())
+
+
+def _keep(obj: _Context, folder: Path, every: int | None) -> None:
+    from ..adapters.keys import KeyDir
+    from ..proofs import checkpoint_note
+
+    ledger = obj.ledger(mode="read")
+    size = ledger.chain.census().last
+    kept = _kept(folder)
+    last = kept[-1][0] if kept else 0
+    if kept and (size == last or (every is not None and size - last < every)):
+        click.echo(f"kept nothing: the last kept checkpoint is of {last} events, the log has "
+                   f"{size}")
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{size}.note").write_text(checkpoint_note(ledger, KeyDir()))
+    click.echo(f"kept the checkpoint of {size} events as {folder / f'{size}.note'}")
+
+
+@checkpoint.command("list", epilog=EXIT_CODES)
+@click.argument("folder", type=click.Path(path_type=Path))
+def list_checkpoints(folder: Path) -> None:
+    """The checkpoints kept in FOLDER: tree size, root and file, oldest first."""
+    from ..integrity.checkpoint import NoteError, parse_checkpoint, parse_note
+
+    for size, path in _kept(folder):
+        try:
+            found = parse_checkpoint(parse_note(path.read_text()).text)
+            click.echo(f"{size:>10}  {base64.b64encode(found.root).decode()}  {path}")
+        except (NoteError, OSError, UnicodeDecodeError) as exc:
+            click.echo(f"{size:>10}  (unreadable: {exc})  {path}")
 
 
 @checkpoint.command("cosign", epilog=EXIT_CODES)
