@@ -86,8 +86,11 @@ class Clone:
         self.pastes = 0
 
     def git(self, *args: str) -> str:
-        return subprocess.run(["git", *args], cwd=self.folder, check=True, capture_output=True,
-                              text=True).stdout
+        """git in the clone, with the project's .gitignore as the only ignore rules."""
+        env = {**os.environ, "HOME": str(self.home), "GIT_CONFIG_NOSYSTEM": "1",
+               "GIT_CONFIG_GLOBAL": os.devnull}
+        return subprocess.run(["git", *args], cwd=self.folder, env=env, check=True,
+                              capture_output=True, text=True).stdout
 
     def paste(self, block: str) -> Paste:
         """Runs ``block`` as a shell would run it pasted: line by line, going on after a failure."""
@@ -95,14 +98,15 @@ class Clone:
         script = self.harness / f"paste{self.pastes}.sh"
         failures = self.harness / f"failed{self.pastes}.log"
         script.write_text(block, encoding="utf-8")
-        wrapper = (f"set -E; trap 'echo \"$?: $BASH_COMMAND\" >> {failures}' ERR\n"
-                   f"source {script}\n"
-                   "echo \"left set: ${LEDGER_STORE_URL-} ${LEDGER_KEY_DIR-}\"\n")
+        wrapper = ("set -E; trap 'echo \"$?: $BASH_COMMAND\" >> \"$README_FAILURES\"' ERR\n"
+                   'source "$README_PASTE"\n'
+                   'echo "left set: ${LEDGER_STORE_URL-} ${LEDGER_KEY_DIR-}"\n')
         bin_dir = str(VENV / "bin")
         path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != bin_dir)
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("LEDGER_") and k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-        env.update(HOME=str(self.home), PATH=path)
+        env.update(HOME=str(self.home), PATH=path, README_PASTE=str(script),
+                   README_FAILURES=str(failures))
         done = subprocess.run(["bash", "-c", wrapper], cwd=self.folder, env=env,
                               capture_output=True, text=True, timeout=600)
         failed = failures.read_text().splitlines() if failures.exists() else []
@@ -161,7 +165,8 @@ def check_walkthrough(clone: Clone, run: Paste) -> str:
     assert (digest["position"], digest["log_id"]) == (12, created.group(1))
     assert any((own / "evidence-kpcc-2013-001").iterdir())
     keys = sorted(own.glob("keys/*.key"))
-    assert [k.stem for k in keys] == sorted(PEOPLE)
+    # the people's keys, and the log's own key (which signs the evidence pack's checkpoint)
+    assert {k.stem for k in keys} - {f"log-{created.group(1)}"} == set(PEOPLE)
     assert {stat.S_IMODE(k.stat().st_mode) for k in keys} == {0o600}
     # neither the main job's store nor the default key directory was touched
     assert not (clone.folder / "events_store" / "ledger.db").exists()
