@@ -107,8 +107,8 @@ def test_unreadable_store_urls_are_bad_input(url: str) -> None:
     assert "s3cret" not in out
 
 
-def test_a_refused_write_creates_nothing(tmp_path: Path) -> None:
-    """A mistyped --store and a refused command: no folder, no database."""
+def test_a_refused_write_creates_nothing(tmp_path: Path, key_dir: Path) -> None:
+    """A mistyped --store and a refused command: no folder, no database, no key."""
     url = f"sqlite:///{tmp_path}/mistyped/folder/ledger.db"
     code, out = run(url, "actor add x --name X --acts-for nobody --roles officer --as x "
                          "--effective-at 2013-01-01 --source-document d")
@@ -117,6 +117,7 @@ def test_a_refused_write_creates_nothing(tmp_path: Path) -> None:
                          "--body-type no-such-type")
     assert code == 2 and "body_type" in out, out
     assert list(tmp_path.iterdir()) == []
+    assert list(key_dir.iterdir()) == []
     code, out = run(url, "init --admin admin --name Admin --body kent-pcc --body-name Kent "
                          "--body-type pcc_office")
     assert code == 0, out

@@ -12,7 +12,7 @@ import base64
 from typing import Any
 from uuid import UUID
 
-from .adapters.keys import KeyDir, Signer, verify_signature
+from .adapters.keys import KeyDir, KeyFileError, Signer, verify_signature
 from .domain import DomainError
 from .integrity.checkpoint import (
     Checkpoint,
@@ -38,12 +38,24 @@ def origin(ledger: Ledger) -> str:
     return ORIGIN_PREFIX + _log_name(ledger)
 
 
-def log_signer(ledger: Ledger, keys: KeyDir) -> Signer:
-    return keys.signer_or_new(f"log-{_log_name(ledger)}")
+def log_signer(ledger: Ledger, keys: KeyDir, *, create: bool = False) -> Signer:
+    """The log's key on this machine: made only by the body signing a checkpoint
+    (``create``); an auditor's commands use the one there is, or say there is none."""
+    name = f"log-{_log_name(ledger)}"
+    if create:
+        return keys.signer_or_new(name)
+    try:
+        return keys.signer(name)
+    except KeyFileError:
+        raise KeyFileError(
+            f"key: no key of log {_log_name(ledger)} in {keys.path}: the body signs "
+            "checkpoints with it (`ledger checkpoint`); give its published key with "
+            "--verifier-key"
+        ) from None
 
 
-def verifier_key(ledger: Ledger, keys: KeyDir) -> VerifierKey:
-    return VerifierKey(origin(ledger), log_signer(ledger, keys).public)
+def verifier_key(ledger: Ledger, keys: KeyDir, *, create: bool = False) -> VerifierKey:
+    return VerifierKey(origin(ledger), log_signer(ledger, keys, create=create).public)
 
 
 def current(ledger: Ledger) -> Checkpoint:
@@ -52,8 +64,9 @@ def current(ledger: Ledger) -> Checkpoint:
 
 
 def checkpoint_note(ledger: Ledger, keys: KeyDir) -> str:
-    """The signed note of the log as it is now."""
-    signer = log_signer(ledger, keys)
+    """The signed note of the log as it is now (the log's key is made if this machine has
+    none: publish its verifier key)."""
+    signer = log_signer(ledger, keys, create=True)
     return sign_checkpoint(current(ledger), VerifierKey(origin(ledger), signer.public),
                            signer.sign)
 
@@ -112,7 +125,9 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
     from .integrity.signatures import public_key_text
 
     head = ledger.chain.census().last
-    note = checkpoint_note(ledger, keys)
+    signer = log_signer(ledger, keys)
+    note = sign_checkpoint(current(ledger), VerifierKey(origin(ledger), signer.public),
+                           signer.sign)
     log_id = ledger.chain.log_id()
     previous = genesis_hash(log_id)
     registered = _registered_keys(ledger)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from uuid import UUID
 
 from .adapters.keys import KeyDir, Signer
 from .services import Fact, Ledger, genesis
@@ -26,15 +27,24 @@ def init_ledger(
     body_name: str,
     body_type: str,
     keys: KeyDir,
+    effective_at: str | None = None,
 ) -> Ledger:
-    """A new log at ``url``, its genesis signed by ``admin`` (whose key is made if absent)."""
-    signer = keys.signer_or_new(admin)
+    """A new log at ``url``, its genesis signed by ``admin``. An administrator without a key
+    gets one, written to the key directory only once the genesis is accepted (a refused
+    ``init`` leaves no key behind); so does the log, for signing its checkpoints."""
+    made = not keys.has(admin)
+    signer = Signer.generate(admin) if made else keys.signer(admin)
     ledger = Ledger(url, signer=signer)
     facts = genesis(admin=admin, name=name, body=body, body_name=body_name,
                     body_type=body_type, public_key=signer.public_text,
-                    effective_at=datetime.now(UTC).date().isoformat())
+                    effective_at=effective_at or datetime.now(UTC).date().isoformat())
     try:
         ledger.init(facts, admin=admin, signer=signer)
+        if made:
+            keys.save(signer)
+        log_id = ledger.chain.log_id()
+        if log_id is not None:  # the log's own key, for its checkpoints (proofs.py)
+            keys.signer_or_new(f"log-{UUID(bytes=log_id)}")
     except BaseException:
         ledger.close()
         raise

@@ -91,16 +91,19 @@ class KeyDir:
 
     def new(self, actor: str) -> Signer:
         """A new key for ``actor``; an existing key file is never overwritten."""
-        path = self.file(actor)
+        return self.save(Signer.generate(actor))
+
+    def save(self, signer: Signer) -> Signer:
+        """Writes a key made in memory to its file (mode 0600), never over an existing one."""
+        path = self.file(signer.actor)
         if path.exists():
-            raise KeyFileError(f"key: {actor} already has a key ({path})")
+            raise KeyFileError(f"key: {signer.actor} already has a key ({path})")
         self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        private = Ed25519PrivateKey.generate()
-        seed = base64.b64encode(private.private_bytes_raw()).decode()
+        seed = base64.b64encode(signer.private.private_bytes_raw()).decode()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(seed + "\n")
-        return Signer(actor, private)
+        return signer
 
     def signer(self, actor: str) -> Signer:
         path = self.file(actor)

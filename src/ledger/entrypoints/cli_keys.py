@@ -48,9 +48,11 @@ def key_show(actor: str) -> None:
 @click.option("--body-name", required=True, help="That body's name.")
 @click.option("--body-type", required=True, help="That body's type (see `body establish "
               "--help`).")
+@click.option("--effective-at", help="Since when the body and its administrator stand "
+              "(ISO date; default today). Date it back to record the body's earlier history.")
 @click.pass_obj
 def init(obj: _Context, admin: str, name: str, body: str, body_name: str,
-         body_type: str) -> None:
+         body_type: str, effective_at: str | None) -> None:
     """Create a new log: its genesis (the body and its administrator with its key, signed by
     that administrator; a key is made if the administrator has none). A store without a
     genesis accepts no writes."""
@@ -60,7 +62,8 @@ def init(obj: _Context, admin: str, name: str, body: str, body_name: str,
     from ..provisioning import init_ledger
 
     ledger = init_ledger(obj.store_url, admin=admin, name=name, body=body,
-                         body_name=body_name, body_type=body_type, keys=KeyDir())
+                         body_name=body_name, body_type=body_type, keys=KeyDir(),
+                         effective_at=effective_at)
     with ledger:
         log_id = ledger.chain.log_id()
         click.echo(f"created the log {UUID(bytes=log_id) if log_id else '?'} at "

@@ -61,7 +61,7 @@ def checkpoint(ctx: click.Context, output: Path | None, show_key: bool, keep: Pa
 
     ledger = obj.ledger(mode="read")
     if show_key:
-        click.echo(verifier_key(ledger, KeyDir()).text)
+        click.echo(verifier_key(ledger, KeyDir(), create=True).text)
         return
     note = checkpoint_note(ledger, KeyDir())
     if output is None:
