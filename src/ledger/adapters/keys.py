@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -58,11 +59,11 @@ class Signer:
     def public_text(self) -> str:
         return public_key_text(self.public)
 
-    @property
+    @functools.cached_property
     def public(self) -> bytes:
         return self.private.public_key().public_bytes_raw()
 
-    @property
+    @functools.cached_property
     def key_id(self) -> bytes:
         return key_id(self.public)
 
@@ -72,10 +73,15 @@ class Signer:
 
 def verify_signature(raw_public: bytes, signature: bytes, message: bytes) -> bool:
     try:
-        Ed25519PublicKey.from_public_bytes(raw_public).verify(signature, message)
+        _public_key(raw_public).verify(signature, message)
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+@functools.lru_cache(maxsize=1024)  # a log has few keys; verify checks every row with one
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 class KeyDir:
