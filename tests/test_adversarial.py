@@ -12,6 +12,7 @@ type; a long log of 200k+ links, so that verify's segmented walk runs), per back
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -26,12 +27,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,15 +43,19 @@ from ledger.entrypoints import cli as cli_module
 from ledger.entrypoints.cli import _run, cli
 from ledger.services import Ledger
 
+import helpers
 from conftest import PG_DB, PG_HOST, PG_PORT, _require_postgres, pg_connect, pg_url
+from helpers import TEST_ADMIN, open_ledger
 from test_events import record_sample
 
-K = 17
-"""The position most probes aim at, in the sample history."""
+K = 19
+"""The position most probes aim at, in the sample history (after the genesis's 2 events)."""
 LONG = 200_123
 """Links in the long log: at least audit.PARALLEL_FROM, and not a round number."""
 LINK = "position, notification_id, salt, payload_digest, hash"
 """The chain columns the link hash covers (named: the table may grow columns)."""
+SIGNED_LINK = f"{LINK}, signer, key_id, signature, signed_at"
+"""The link and its signature columns."""
 SEAM_PARTS = min(len(os.sched_getaffinity(0)), 8)
 """How many segments verify walks a long chain in here (one per core, up to 8)."""
 
@@ -236,6 +243,15 @@ class Raw:
             "WHERE position = ?", position)[0]
         return nid, bytes(salt), bytes(digest), bytes(hash_)
 
+    def signature_at(self, position: int) -> dict[str, Any]:
+        """The link's signature columns by name."""
+        signer, kid, signature, signed_at = self.run(
+            "SELECT signer, key_id, signature, signed_at FROM ledger_chain WHERE position = ?",
+            position)[0]
+        return {"signer": signer, "key_id": None if kid is None else bytes(kid),
+                "signature": None if signature is None else bytes(signature),
+                "signed_at": signed_at}
+
     def max_nid(self) -> int:
         return int(self.run(f"SELECT MAX({self.nid}) FROM ledger_events")[0][0])
 
@@ -248,10 +264,12 @@ class Raw:
             return readme.read_sqlite(self.path)
         events = self.run("SELECT notification_id, uuid_send(originator_id), originator_version, "
                           "topic, state FROM ledger_events")
-        chain = self.run(f"SELECT {LINK} FROM ledger_chain")
+        chain = self.run(f"SELECT {SIGNED_LINK} FROM ledger_chain")
         has_log = self.run("SELECT to_regclass('ledger_log')")[0][0] is not None
         log = self.run("SELECT log_id FROM ledger_log") if has_log else None
-        return readme.rows_from(events, chain, log, text_ids=False)
+        has_tree = self.run("SELECT to_regclass('ledger_tree')")[0][0] is not None
+        tree = self.run("SELECT level, idx, hash FROM ledger_tree") if has_tree else None
+        return readme.rows_from(events, chain, log, text_ids=False, tree=tree)
 
     # writing
 
@@ -285,44 +303,137 @@ class Raw:
         return nid
 
     def insert_link(self, position: int, nid: int, salt: bytes, digest: bytes,
-                    hash_: bytes) -> None:
-        self.run(f"INSERT INTO ledger_chain ({LINK}) VALUES (?, ?, ?, ?, ?)", position, nid,
-                 salt, digest, hash_)
+                    hash_: bytes, signed: tuple[Any, ...] = (None,) * 4) -> None:
+        """A chain row written outside the ledger (unsigned unless ``signed`` gives the
+        signer, key id, signature and signed_at)."""
+        self.run(f"INSERT INTO ledger_chain ({SIGNED_LINK}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 position, nid, salt, digest, hash_, *signed)
 
     def truncate_after(self, position: int) -> None:
-        """Deletes every link after ``position`` and its event: a clean truncation."""
+        """Deletes every link after ``position``, its event and the tree nodes over it: a clean
+        truncation (the tree's nodes left are exactly those of the shorter log)."""
         self.unguard()
         self.run(f"DELETE FROM ledger_events WHERE {self.nid} IN "
                  "(SELECT notification_id FROM ledger_chain WHERE position > ?)", position)
         self.run("DELETE FROM ledger_chain WHERE position > ?", position)
+        width = "(1 << level)" if self.sqlite else "(1::bigint << level::int)"
+        self.run(f"DELETE FROM ledger_tree WHERE (idx + 1) * {width} > ?", position)
 
-    def rehash(self, start: int, *, zero: bool = False) -> None:
-        """What a capable insider does after an edit: recomputes every link from ``start``,
-        from the README's form (hash_0 from the log id, or 32 zero bytes with ``zero``)."""
+    def many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One statement for many rows, in one transaction."""
+        with self.connect() as conn:
+            if self.sqlite:
+                conn.execute("BEGIN")
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+            else:
+                with conn.transaction(), conn.cursor() as cur:
+                    cur.executemany(sql.replace("?", "%s"), rows)
+
+    def set_log_id(self, log_id: bytes) -> None:
+        """Gives the store another log id, its guard kept (only for a store still empty)."""
+        assert self.head() == 0
+        if self.sqlite:
+            with self.connect() as conn:
+                (guard,) = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND name = 'ledger_log_no_update'").fetchone()
+                conn.execute("BEGIN")
+                conn.execute("DROP TRIGGER ledger_log_no_update")
+                conn.execute("UPDATE ledger_log SET log_id = ?", (log_id,))
+                conn.execute(guard)
+                conn.execute("COMMIT")
+            return
+        with pg_connect() as conn:
+            conn.execute(f'SET search_path TO "{self.schema}"')
+            conn.execute("SET session_replication_role = replica")
+            conn.execute("UPDATE ledger_log SET log_id = %s", (log_id,))
+
+    def append_tree(self) -> None:
+        """Inserts the tree nodes the chain completes that are not stored yet (INSERT only,
+        as after an append)."""
+        rows = self.rows()
+        have = {(level, idx) for level, idx, _ in rows.tree or ()}
+        nodes = [node for node in _tree_rows(sorted(row for row in rows.chain if row[0] >= 1))
+                 if node[:2] not in have]
+        self.many("INSERT INTO ledger_tree VALUES (?, ?, ?)", nodes)
+
+    def write_tree(self, chain: list[tuple[Any, ...]] | None = None) -> None:
+        """Makes the stored Merkle tree the one the chain gives (the README's form), as an
+        insider covering an edit does: the nodes that differ are replaced."""
         self.unguard()
         rows = self.rows()
+        stored = {(level, idx): bytes(node) for level, idx, node in rows.tree or ()}
+        wanted = {(level, idx): node for level, idx, node in
+                  _tree_rows(sorted(row for row in chain or rows.chain if row[0] >= 1))}
+        wrong = [key for key, node in stored.items() if wanted.get(key) != node]
+        self.many("DELETE FROM ledger_tree WHERE level = ? AND idx = ?", wrong)
+        self.many("INSERT INTO ledger_tree VALUES (?, ?, ?)",
+                  [(*key, node) for key, node in wanted.items() if stored.get(key) != node])
+
+    def rehash(self, start: int, *, zero: bool = False, resign: SigningKey | None = None
+               ) -> None:
+        """What a capable insider does after an edit: recomputes every link from ``start``,
+        from the README's form (hash_0 from the log id, or 32 zero bytes with ``zero``), and
+        the tree. The signatures stay as they were, unless the insider holds a registered key
+        (``resign``): every link from ``start`` is then signed again with it."""
+        self.unguard()
+        rows = self.rows()
+        log = readme.log_id(rows)
         previous = (
-            (bytes(32) if zero else readme.hash_0(readme.log_id(rows)))
+            (bytes(32) if zero else readme.hash_0(log))
             if start == 1 else self.link_at(start - 1)[3]
         )
-        updates = []
-        for position, nid, salt, _, _ in sorted(rows.chain):
-            if position < start:
-                continue
-            oid, version, topic, state = rows.events[nid]
-            oid = bytes.fromhex(oid) if isinstance(oid, str) else bytes(oid)
-            digest = readme.payload_digest(bytes(salt), bytes(state))
-            previous = readme.link_hash(position, oid, version, topic, digest, previous)
-            updates.append((digest, previous, position))
-        with self.connect() as conn:
-            mark = "?" if self.sqlite else "%s"
-            sql = f"UPDATE ledger_chain SET payload_digest = {mark}, hash = {mark} " \
-                  f"WHERE position = {mark}"
-            if self.sqlite:
-                conn.executemany(sql, updates)
-            else:
-                with conn.cursor() as cur:
-                    cur.executemany(sql, updates)
+        updates, chain = [], []
+        for position, nid, salt, digest, link, *signed in sorted(rows.chain):
+            if position >= start:
+                oid, version, topic, state = rows.events[nid]
+                oid = bytes.fromhex(oid) if isinstance(oid, str) else bytes(oid)
+                digest = readme.payload_digest(bytes(salt), bytes(state))
+                link = previous = readme.link_hash(position, oid, version, topic, digest,
+                                                   previous)
+                if resign is not None:
+                    signed = list(resign.columns(log, oid, version, topic, digest, signed[3]))
+                updates.append((digest, link, *signed, position))
+            chain.append((position, nid, salt, digest, link, *signed))
+        self.many("UPDATE ledger_chain SET payload_digest = ?, hash = ?, signer = ?, key_id = ?, "
+                  "signature = ?, signed_at = ? WHERE position = ?", updates)
+        self.write_tree(chain)
+
+
+def _tree_rows(chain: list[tuple[Any, ...]]) -> list[tuple[int, int, bytes]]:
+    """(level, idx, hash) of every complete subtree over these chain rows (in order from 1)."""
+    leaves = [readme.leaf_hash(position, bytes(link), bytes(digest), signer,
+                               None if kid is None else bytes(kid), signed_at,
+                               None if signature is None else bytes(signature))
+              for position, _, _, digest, link, signer, kid, signature, signed_at in chain]
+    return [(level, idx, node) for level, nodes in enumerate(readme.tree_levels(leaves))
+            for idx, node in enumerate(nodes)]
+
+
+class SigningKey:
+    """An actor's private key in the hands of whoever builds or edits a store here: it signs
+    links as the README says (the signed message, the key id), without the ledger's code."""
+
+    def __init__(self, actor: str, seed: bytes) -> None:
+        self.actor = actor
+        self.private = Ed25519PrivateKey.from_private_bytes(seed)
+        self.public = self.private.public_key().public_bytes_raw()
+        self.public_text = "ed25519:" + base64.b64encode(self.public).decode()
+        self.key_id = readme.key_id(self.public)
+
+    def columns(self, log_id: bytes | None, originator: bytes, version: int, topic: str,
+                digest: bytes, signed_at: str) -> tuple[str, bytes, bytes, str]:
+        """signer, key_id, signature and signed_at of a link, signed by this key."""
+        message = readme.signed_message(log_id, originator, version, topic, digest, self.actor,
+                                        signed_at)
+        return self.actor, self.key_id, self.private.sign(message), signed_at
+
+
+ADMIN_KEY = SigningKey(TEST_ADMIN, helpers.test_signer().private.private_bytes_raw())
+"""The sample's signer (helpers' fixed test administrator): every sample event is signed with
+it, so an insider who stole it can re-sign a rewritten history."""
+LONG_KEY = SigningKey("long-admin", bytes(range(32, 64)))
+"""The long log's genesis administrator, who signs all of it."""
 
 
 def flip(data: bytes, index: int = 5) -> bytes:
@@ -363,24 +474,29 @@ def copy_store(template: str, url: str) -> None:
     source, target = template.split("schema=", 1)[1], url.split("schema=", 1)[1]
     with pg_connect() as conn:
         conn.execute("SET session_replication_role = replica")
-        for table in ("ledger_log", "ledger_chain", "ledger_events"):
+        for table in ("ledger_log", "ledger_chain", "ledger_events", "ledger_tree"):
             conn.execute(f'DELETE FROM "{target}"."{table}"')
             conn.execute(f'INSERT INTO "{target}"."{table}" SELECT * FROM "{source}"."{table}"')
         conn.execute(
             f"SELECT setval(pg_get_serial_sequence('\"{target}\".ledger_events', "
             f"'notification_id'), (SELECT MAX(notification_id) FROM \"{target}\".ledger_events))"
         )
-        conn.execute(f'ANALYZE "{target}".ledger_events')
-        conn.execute(f'ANALYZE "{target}".ledger_chain')
+        for table in ("ledger_events", "ledger_chain", "ledger_tree"):
+            conn.execute(f'ANALYZE "{target}".{table}')
 
 
 class Templates:
-    """Stores built once per session and copied per test: "sample" (every event type, 67
-    links) and "long" (the sample, then synthetic events up to LONG links), per backend."""
+    """Stores built once per session and copied per test, per backend: "sample" (the
+    genesis, then every event type: 72 links, recorded and signed by the ledger; "other" is
+    the same recorded again) and "long" (LONG links built in bulk here: a genesis, then
+    copies of the sample's events). The long log is computed once and stored in both
+    backends under one log id: the same log, so its 200k signatures are made once, and the
+    README's verifier checks each once."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.built: dict[tuple[str, str], str] = {}
+        self.long: Long | None = None
         self.digests: dict[tuple[str, str], dict[str, Any]] = {}
         self.schemas: list[str] = []
 
@@ -394,13 +510,19 @@ class Templates:
                 schema = _new_pg_schema()
                 self.schemas.append(schema)
                 url = pg_url(schema)
-            opened = Ledger(url)
-            try:
-                record_sample(opened)
-            finally:
-                shut(opened)
-            if name == "long":
-                _append_synthetic(Raw(url), LONG)
+            if name == "long":  # "other": the sample recorded again, another log
+                shut(Ledger(url, mode="create"))
+                raw = Raw(url)
+                if self.long is None:
+                    self.long = _long_log(raw.log_id(), Raw(self.url(backend, "sample")).rows(),
+                                          LONG)
+                _store_long(raw, self.long)
+            else:
+                opened = open_ledger(url)
+                try:
+                    record_sample(opened)
+                finally:
+                    shut(opened)
             if backend == "sqlite":
                 _sqlite_settle(Path(url.removeprefix("sqlite:///")))
             self.built[key] = url
@@ -420,33 +542,88 @@ class Templates:
             _drop_pg_schema(schema)
 
 
-def _append_synthetic(raw: Raw, total: int) -> None:
-    """Appends events and their links up to ``total`` links, in bulk: the events copy the
-    sample's types and payloads under new entity ids; the links are computed here from the
-    README's canonical form (so the ledger verifying them checks that form too)."""
+def _canonical(fields: dict[str, Any]) -> bytes:
+    """An event's stored bytes: JSON with sorted keys, no spaces, UTF-8."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _long_genesis(key: SigningKey, at: str) -> list[tuple[uuid.UUID, str, bytes]]:
+    """The long log's genesis, as the README's key registry reads it: its records office,
+    and its administrator registered with ``key`` (the log's first registration, whose key
+    signs from position 1)."""
+    from ledger.domain import aggregate_id
+
+    envelope = {"actor": key.actor, "body": "long-records", "corrects": None,
+                "effective_at": "2000-01-01", "reason": None, "recorded_at": at,
+                "role": "administrator", "source": {"document": "ledger-init", "location": ""}}
+    return [
+        (aggregate_id("body", "long-records"), "BodyEstablished", _canonical(
+            {**envelope, "area": "", "body_type": "other", "key": "long-records",
+             "name": "Long log records office", "note": ""})),
+        (aggregate_id("actor", key.actor), "ActorRegistered", _canonical(
+            {**envelope, "acts_for": "long-records", "key": key.actor, "name": "Long log admin",
+             "public_key": key.public_text, "roles": ["administrator"]})),
+    ]
+
+
+@dataclass(frozen=True)
+class Long:
+    """A whole log's rows, computed in bulk (originator ids as 16 bytes)."""
+
+    log_id: bytes
+    events: list[tuple[Any, ...]]
+    links: list[tuple[Any, ...]]
+    tree: list[tuple[int, int, bytes]]
+
+
+def _long_log(log_id: bytes | None, sample: readme.Rows, total: int) -> Long:
+    """A whole log of ``total`` signed links: a genesis, then events copying the sample's
+    types and payloads under new entity ids (its key events left out: copies would register
+    keys). Links, signatures and the Merkle tree are computed here from the README alone (so
+    the ledger verifying them checks that form, the signed message, the key registry and the
+    tree too)."""
+    assert log_id is not None
     rng = random.Random(12)
-    head = raw.head()
-    _, _, _, previous = raw.link_at(head)
-    events_now = sorted(raw.rows().events.items())
-    payloads = [(topic, bytes(state)) for _, (_, _, topic, state) in events_now]
-    nid = raw.max_nid()
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    genesis = _long_genesis(LONG_KEY, "2020-01-01T00:00:00Z")
+    payloads = [(topic, bytes(state)) for _, (_, _, topic, state) in sorted(sample.events.items())
+                if topic not in readme.KEY_TOPICS]
+    previous = readme.hash_0(log_id)
     events: list[tuple[Any, ...]] = []
     links: list[tuple[Any, ...]] = []
-    for position in range(head + 1, total + 1):
-        nid += 1
-        oid = rng.randbytes(16)
-        topic, state = payloads[position % len(payloads)]
+    for position in range(1, total + 1):
+        if position <= len(genesis):
+            oid, topic, state = genesis[position - 1]
+            originator, signed_at = oid.bytes, start.isoformat()
+        else:
+            originator = rng.randbytes(16)
+            topic, state = payloads[position % len(payloads)]
+            signed_at = (start + timedelta(seconds=position)).isoformat()
         salt = rng.randbytes(16)
         digest = readme.payload_digest(salt, state)
-        previous = readme.link_hash(position, oid, 1, topic, digest, previous)
-        events.append((nid, oid.hex() if raw.sqlite else uuid.UUID(bytes=oid), 1, topic, state))
-        links.append((position, nid, salt, digest, previous))
+        previous = readme.link_hash(position, originator, 1, topic, digest, previous)
+        signed = LONG_KEY.columns(log_id, originator, 1, topic, digest, signed_at)
+        events.append((position, originator, 1, topic, state))
+        links.append((position, position, salt, digest, previous, *signed))
+    return Long(log_id, events, links, _tree_rows(links))
+
+
+def _store_long(raw: Raw, long: Long) -> None:
+    """Writes the long log into a new store (empty but for its log id, which becomes the long
+    log's: the store then holds that same log)."""
+    if raw.log_id() != long.log_id:
+        raw.set_log_id(long.log_id)
+    events = [(nid, oid.hex() if raw.sqlite else uuid.UUID(bytes=oid), *rest)
+              for nid, oid, *rest in long.events]
+    links, tree = long.links, long.tree
     if raw.sqlite:
         with raw.connect() as conn:
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO ledger_events (rowid, originator_id, "
                              "originator_version, topic, state) VALUES (?,?,?,?,?)", events)
-            conn.executemany(f"INSERT INTO ledger_chain ({LINK}) VALUES (?,?,?,?,?)", links)
+            conn.executemany(f"INSERT INTO ledger_chain ({SIGNED_LINK}) VALUES "
+                             "(?,?,?,?,?,?,?,?,?)", links)
+            conn.executemany("INSERT INTO ledger_tree VALUES (?,?,?)", tree)
             conn.execute("COMMIT")
         return
     with raw.connect() as conn, conn.cursor() as cur:
@@ -454,13 +631,17 @@ def _append_synthetic(raw: Raw, total: int) -> None:
                       "topic, state) FROM STDIN") as copy:
             for row in events:
                 copy.write_row(row)
-        with cur.copy(f"COPY ledger_chain ({LINK}) FROM STDIN") as copy:
+        with cur.copy(f"COPY ledger_chain ({SIGNED_LINK}) FROM STDIN") as copy:
             for row in links:
+                copy.write_row(row)
+        with cur.copy("COPY ledger_tree (level, idx, hash) FROM STDIN") as copy:
+            for row in tree:
                 copy.write_row(row)
         cur.execute("SELECT setval(pg_get_serial_sequence('ledger_events', 'notification_id'), "
                     "(SELECT MAX(notification_id) FROM ledger_events))")
         cur.execute("ANALYZE ledger_events")
         cur.execute("ANALYZE ledger_chain")
+        cur.execute("ANALYZE ledger_tree")
 
 
 @pytest.fixture(scope="session")
@@ -821,15 +1002,21 @@ def test_untouched_store_agrees_with_the_readme_verifier(sample: Store, tmp_path
     log_id = sample.raw.log_id()
     assert log_id is not None, "a new store has a log id"
     assert verified.log_line == f"log {uuid.UUID(bytes=log_id)}"
+    assert verified.out.splitlines()[2] == independent.summary() == (
+        f"{sample.last} events checked, {sample.last} signatures checked; signers: "
+        f"{TEST_ADMIN} {sample.last}")
     kept = _write(tmp_path / "d.json", sample.digest)
     extends = ledger(sample.url, "verify", "--digest", kept)
     assert extends.ok == f"{independent.line()} (extends digest at {sample.last})"
 
 
 def test_the_readmes_worked_example() -> None:
-    """The README's example link, recomputed by the ledger's code and by the README's
-    verifier: the documented form is the implemented one."""
+    """The README's example link, its signature and its tree leaf, recomputed by the ledger's
+    code and by the README's verifier: the documented forms are the implemented ones."""
     from ledger.adapters import chain
+    from ledger.adapters.keys import Signer
+    from ledger.integrity import merkle
+    from ledger.integrity.signatures import signed_message
 
     readme_text = (Path(__file__).parent.parent / "README.md").read_text()
     log_id, salt, state = bytes(range(16)), bytes(range(16, 32)), b'{"title":"Plan"}'
@@ -844,6 +1031,27 @@ def test_the_readmes_worked_example() -> None:
         assert re.search(rf"^{name} +=  ?{value.hex()}$", readme_text, re.M), name
     assert str(uuid.UUID(bytes=log_id)) in readme_text
 
+    signer = Signer.from_seed("admin", bytes(range(32, 64)))
+    signed_at = "2026-01-31T12:00:00+00:00"
+    message = signed_message(log_id, entity.bytes, 1, "PlanIssued", digest, "admin", signed_at)
+    assert message == readme.signed_message(log_id, entity.bytes, 1, "PlanIssued", digest,
+                                            "admin", signed_at)
+    signature = signer.sign(message)  # Ed25519 is deterministic
+    assert readme.ed25519_ok(signer.public, signature, message)
+    assert readme.key_id(signer.public) == signer.key_id
+    assert readme.public_key(signer.public_text) == signer.public
+    leaf = merkle.leaf_hash(merkle.leaf_data(1, link, digest, signer="admin",
+                                             key_id=signer.key_id, signed_at=signed_at,
+                                             signature=signature))
+    assert leaf == readme.leaf_hash(1, link, digest, "admin", signer.key_id, signed_at,
+                                    signature)
+    for name, text in (("public_key", signer.public_text), ("key_id_1", signer.key_id.hex()),
+                       ("signature_1", signature.hex()), ("leaf_1", leaf.hex())):
+        assert re.search(rf"^{name} += {re.escape(text)}$", readme_text, re.M), name
+    prose = " ".join(readme_text.split())
+    assert (f"signed by actor `admin` at `{signed_at}` with the key whose 32-byte private seed "
+            "is the bytes `20 21 ... 3f`") in prose
+
 
 def test_digest_v2_names_its_log_and_checkpoints_every_position(sample: Store) -> None:
     digest = sample.digest
@@ -851,17 +1059,24 @@ def test_digest_v2_names_its_log_and_checkpoints_every_position(sample: Store) -
     assert log_id is not None
     assert digest["format"] == "ledger-digest/v2"
     assert digest["log_id"] == str(uuid.UUID(bytes=log_id))
-    stored = {p: bytes(h).hex() for p, _, _, _, h in sample.raw.rows().chain}
+    stored = {p: bytes(h).hex() for p, _, _, _, h, *_ in sample.raw.rows().chain}
     assert digest["position"] == sample.last and digest["head_hash"] == stored[sample.last]
     assert digest["checkpoints"] == [[p, stored[p]] for p in range(1, sample.last + 1)]
     assert [p for p, _ in digest["checkpoints"]] == readme.checkpoint_positions(sample.last)
 
 
 def test_a_store_made_before_log_ids_chains_from_zero(sample: Store, tmp_path: Path) -> None:
-    """No ledger_log table: hash_0 is 32 zero bytes, and the chain verifies from it."""
+    """No ledger_log table: hash_0 is 32 zero bytes, and the chain verifies from it; the
+    signed message has 16 zero bytes for the log id. Re-hashed only, the links follow, but
+    the signatures (made over the log id) fail at 1; signed again, the store verifies."""
     sample.raw.unguard()
     sample.raw.run("DROP TABLE ledger_log")
     sample.raw.rehash(1, zero=True)
+    unsigned = ledger(sample.url, "verify")
+    assert unsigned.code == 1 and unsigned.failed == (1, "signature"), unsigned.out
+    assert "bad signature" in unsigned.out
+    assert readme.check(sample.raw.rows()).line() == "FAILED position 1: signature"
+    sample.raw.rehash(1, zero=True, resign=ADMIN_KEY)
     verified = ledger(sample.url, "verify")
     independent = readme.check(sample.raw.rows())
     assert verified.ok == independent.line()
@@ -883,10 +1098,32 @@ def test_clean_truncation_shows_only_against_a_digest(sample: Store, tmp_path: P
             sample.last - 1)
 
 
-def test_edit_and_rehash_shows_only_against_a_digest(sample: Store, tmp_path: Path) -> None:
+def test_edit_and_rehash_is_caught_by_the_signature(sample: Store, tmp_path: Path) -> None:
+    """Re-hashing every link after an edit makes the chain self-consistent; the edited
+    event's signature (over its payload digest) still names it, with or without a digest."""
     sample.raw.set_event(K, "state", sample.raw.event_at(K)[3].replace(b"kent", b"KENT", 1))
     sample.raw.rehash(K)
-    assert ledger(sample.url, "verify").code == 0
+    verified = ledger(sample.url, "verify")
+    assert verified.code == 1 and verified.failed == (K, "signature"), verified.out
+    assert "bad signature" in verified.out
+    assert readme.check(sample.raw.rows()).line() == f"FAILED position {K}: signature"
+    against = ledger(sample.url, "verify", "--digest", _write(tmp_path / "d.json",
+                                                                sample.digest))
+    assert (against.code, against.out) == (1, verified.out)
+    assert readme.check(sample.raw.rows(), sample.digest).line() == f"FAILED position {K}: " \
+        "signature"
+
+
+def test_edit_rehash_and_resign_with_a_stolen_key_shows_only_against_a_digest(
+    sample: Store, tmp_path: Path
+) -> None:
+    """An insider who also holds a registered key (stolen) signs the rewritten links again:
+    verify cannot tell (it proves which key signed, not who held it); a digest kept
+    outside the ledger can."""
+    sample.raw.set_event(K, "state", sample.raw.event_at(K)[3].replace(b"kent", b"KENT", 1))
+    sample.raw.rehash(K, resign=ADMIN_KEY)
+    verified = ledger(sample.url, "verify")
+    assert verified.ok == readme.check(sample.raw.rows()).line()
     against = ledger(sample.url, "verify", "--digest", _write(tmp_path / "d.json",
                                                                 sample.digest))
     assert against.code == 1 and against.failed == (K, "rewritten")
@@ -896,10 +1133,11 @@ def test_edit_and_rehash_shows_only_against_a_digest(sample: Store, tmp_path: Pa
 
 def test_defect_3_rewritten_and_shortened_names_the_rewrite(sample: Store,
                                                              tmp_path: Path) -> None:
-    """Every position has a checkpoint here: the rewrite is named exactly, not the end."""
+    """Every position has a checkpoint here: the rewrite is named exactly, not the end.
+    (Re-signed with a stolen key: without it the signature at K is reported first.)"""
     sample.raw.truncate_after(sample.last - 5)
     sample.raw.set_event(K, "state", sample.raw.event_at(K)[3].replace(b"kent", b"KENT", 1))
-    sample.raw.rehash(K)
+    sample.raw.rehash(K, resign=ADMIN_KEY)
     assert ledger(sample.url, "verify").code == 0
     against = ledger(sample.url, "verify", "--digest", _write(tmp_path / "d.json",
                                                                 sample.digest))
@@ -911,7 +1149,7 @@ def test_defect_7_a_digest_of_another_log_is_refused(
     sample: Store, backend: str, templates: Templates, tmp_path: Path
 ) -> None:
     """The same history recorded in another store is another log: exit 2, both ids named."""
-    other = templates.digest(backend, "long")
+    other = templates.digest(backend, "other")
     kept = _write(tmp_path / "other.json", other)
     run = ledger(sample.url, "verify", "--digest", kept)
     assert run.code == 2
@@ -1134,14 +1372,18 @@ def test_long_log(long_log: Store, name: str) -> None:
 
 
 def test_long_log_untouched_and_its_digest(long_log: Store, tmp_path: Path) -> None:
-    """The long log verifies to the README's head hash and extends its digest, which holds
-    4,096 checkpoints spaced as the README says, each the stored hash there."""
+    """The long log verifies to the README's head hash, with every signature checked, and
+    extends its digest, which holds 4,096 checkpoints spaced as the README says, each the
+    stored hash there."""
     digest = long_log.digest
     extends = ledger(long_log.url, "verify", "--digest", _write(tmp_path / "d.json", digest))
     rows = long_log.raw.rows()
-    independent = readme.check(rows)
+    independent = readme.check(rows, workers=SEAM_PARTS)
     assert extends.ok == f"{independent.line()} (extends digest at {long_log.last})"
-    stored = {p: bytes(h).hex() for p, _, _, _, h in rows.chain}
+    assert extends.out.splitlines()[2] == independent.summary() == (
+        f"{long_log.last:,} events checked, {long_log.last:,} signatures checked; signers: "
+        f"{LONG_KEY.actor} {long_log.last:,}")
+    stored = {p: bytes(h).hex() for p, _, _, _, h, *_ in rows.chain}
     assert [p for p, _ in digest["checkpoints"]] == readme.checkpoint_positions(long_log.last)
     assert len(digest["checkpoints"]) == 4096
     assert all(stored[p] == h for p, h in digest["checkpoints"])
@@ -1151,8 +1393,9 @@ def test_long_log_rewritten_and_shortened_names_the_checkpoint_window(
     long_log: Store, tmp_path: Path
 ) -> None:
     """Defect 3 where checkpoints are spread: the start of the rewrite's window, never the
-    end (the README's verifier agrees, and that the re-hash is self-consistent shows in
-    the kind: a broken chain would be reported before the digest is compared)."""
+    end (the README's verifier agrees, and that the re-hash, re-signing and new tree are
+    self-consistent shows in the kind: a broken chain would be reported before the digest is
+    compared)."""
     checkpoints = {p for p, _ in long_log.digest["checkpoints"]}
     k = long_log.last - 300
     while k - 1 in checkpoints or k in checkpoints:
@@ -1162,11 +1405,11 @@ def test_long_log_rewritten_and_shortened_names_the_checkpoint_window(
     raw = long_log.raw
     raw.truncate_after(long_log.last - 100)
     raw.set_event(k, "state", flip(raw.event_at(k)[3]))
-    raw.rehash(k)
+    raw.rehash(k, resign=LONG_KEY)  # a stolen key: without it, the signature at k shows
     against = ledger(long_log.url, "verify", "--digest", _write(tmp_path / "d.json",
                                                                   long_log.digest))
     assert against.code == 1 and against.failed == (window, "rewritten"), against.out
-    independent = readme.check(raw.rows(), long_log.digest)
+    independent = readme.check(raw.rows(), long_log.digest, workers=SEAM_PARTS)
     assert (independent.position, independent.kind) == (window, "rewritten")
 
 
@@ -1174,7 +1417,8 @@ def test_long_log_rewritten_and_shortened_names_the_checkpoint_window(
 
 TAMPERS = ["state byte", "salt byte", "digest byte", "hash byte", "delete event",
            "delete link", "delete both", "topic", "version", "originator", "null state",
-           "link nid", "link position", "forged"]
+           "link nid", "link position", "forged", "signature byte", "key id byte", "signer",
+           "signed_at", "unsigned"]
 
 
 @contextmanager
@@ -1224,6 +1468,16 @@ def _tamper(raw: Raw, how: str, position: int, index: int, head: int) -> int:
         raw.set_link(position, "notification_id", raw.max_nid() + 50)
     elif how == "link position":
         raw.set_link(position, "position", [0, -1, head + 3][index % 3])
+    elif how in ("signature byte", "key id byte"):
+        column = "signature" if how == "signature byte" else "key_id"
+        raw.set_link(position, column, flip(raw.signature_at(position)[column], index))
+    elif how == "signer":
+        raw.set_link(position, "signer", ["kent-pcc-admin", TEST_ADMIN + "x"][index % 2])
+    elif how == "signed_at":
+        raw.set_link(position, "signed_at", ["2001-01-01T00:00:00+00:00", "yesterday"][index % 2])
+    elif how == "unsigned":  # the columns are nullable: verify, not a constraint, says so
+        for column in ("signer", "key_id", "signature", "signed_at"):
+            raw.set_link(position, column, None)
     else:
         assert how == "forged", how
         oid, version, topic, state = raw.event_at(position)
@@ -1247,10 +1501,13 @@ def reachable(backend: str) -> None:
 def test_any_single_tampering_is_reported_at_or_before_it(
     templates: Templates, backend: str, reachable: None, data: st.DataObject
 ) -> None:
-    """One random edit (a byte, a row, a column; either table) anywhere in a random short
-    history: verify names it or an earlier position, as the README's verifier does. Deleting
-    the last event with its link is a clean truncation: only a digest taken before shows it."""
-    length = data.draw(st.integers(1, 67), label="history length")
+    """One random edit (a byte, a row, a column; either table, signature columns included)
+    anywhere in a random short history: verify names it or an earlier position, as the
+    README's verifier does. Deleting the last event with its link is a clean truncation: only
+    a digest taken before shows it (unless it is the genesis's registration, position 2,
+    without which the genesis's signatures fail at 1). A history is at least its genesis."""
+    sample = Raw(templates.url(backend, "sample")).head()
+    length = data.draw(st.integers(2, sample), label="history length")
     how = data.draw(st.sampled_from(TAMPERS), label="tampering")
     position = data.draw(st.integers(1, length), label="position")
     index = data.draw(st.integers(0, 10_000), label="byte")
@@ -1262,7 +1519,7 @@ def test_any_single_tampering_is_reported_at_or_before_it(
         rows = raw.rows()
 
         run, independent = ledger(raw.url, "verify"), readme.check(rows)
-        if how == "delete both" and position == length:
+        if how == "delete both" and position == length > 2:
             assert run.code == 0 and independent.ok and independent.head == length - 1
         else:
             assert run.code == 1, run.out + run.err
