@@ -185,3 +185,12 @@ def test_checkpoints_kept_on_a_schedule_and_listed(store: str, tmp_path: Path) -
     for note in folder.glob("*.note"):
         code, out = run(store, "verify", "--checkpoint", str(note))
         assert code == 0, out
+
+
+def test_a_tree_node_above_the_top_is_caught(store: str) -> None:
+    from test_tamper import RawStore
+
+    raw = RawStore(store)
+    raw.run("INSERT INTO ledger_tree (level, idx, hash) VALUES (?, ?, ?)", 9, 0, leaf_hash(b"x"))
+    code, out = run(store, "verify")
+    assert code == 1 and out.startswith("FAILED position 1: tree mismatch"), out

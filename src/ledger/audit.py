@@ -121,7 +121,9 @@ def _key_changes(chain: ChainReader, head: int) -> Iterator[KeyChange]:
     for position, originator, topic, state in chain.events_of(KEY_TOPICS, head):
         try:
             data = json.loads(state)
-            if topic == "ActorRegistered":
+            if not isinstance(data, dict):
+                continue
+            if topic == "ActorRegistered" and isinstance(data.get("key"), str):
                 actors[originator] = data["key"]
             actor = actors[originator]
             raw = data.get("public_key")
@@ -157,6 +159,10 @@ def _tree_problem(chain: ChainReader, head: int, log_id: bytes | None) -> Proble
             break
         current = [node_hash(current[i], current[i + 1]) for i in range(0, len(current) - 1, 2)]
         level += 1
+    expected = sum(head >> k for k in range(head.bit_length()))
+    if not found and chain.tree_count() != expected:
+        found.append(Problem(1, "tree mismatch", f"the tree holds {chain.tree_count()} nodes; "
+                             f"the log gives {expected}"))
     return min(found, key=lambda p: p.position) if found else None
 
 

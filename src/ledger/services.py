@@ -24,6 +24,7 @@ from .adapters.chain import Sign, Signature
 from .adapters.codec import EventMapper, decode_event
 from .adapters.store import (
     ChainReader,
+    GenesisRefused,
     StoreError,
     StoreLocation,
     as_uuid,
@@ -233,7 +234,7 @@ class Ledger:
             # the event store directly: Application.save() would only add a runtime Protocol
             # isinstance check per event (no snapshots or policies here)
             recordings = self.app.events.put(
-                events, signing=_Signing(signer, batch.now.isoformat())
+                events, signing=_Signing(signer, batch.now.isoformat()), genesis=genesis
             )
         except IntegrityError as exc:
             raise ConflictError(
@@ -241,6 +242,9 @@ class Ledger:
             ) from exc
         except PersistenceError as exc:
             raise StoreError(f"store: {exc}".splitlines()[0]) from exc
+        except GenesisRefused as exc:
+            raise DomainError("store", f"{self.location.describe()} already holds a ledger") \
+                from exc
         positions = self.positions([r.notification.id for r in recordings])
         return [Recorded(p, e) for p, e in zip(positions, events, strict=True)]
 

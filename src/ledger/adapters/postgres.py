@@ -35,6 +35,7 @@ from .store import (
     StoreLocation,
     _stored_node,
     as_uuid,
+    check_genesis,
     tree_rows,
 )
 
@@ -357,6 +358,7 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
             log_id = bytes(log["log_id"]) if log else None
             curs.execute(self.head_statement)
             head = curs.fetchone()
+            check_genesis(kwargs, head is None)
             if head is not None:
                 position, previous = head["position"], bytes(head["hash"])
                 if len(previous) != 32:

@@ -124,6 +124,7 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
         log_id = row[0] if row and isinstance(row[0], bytes) else None
         c.execute(f"SELECT position, hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1")
         head = c.fetchone()
+        check_genesis(kwargs, head is None)
         links = new_links(
             *(_head_link(head[0], head[1]) if head else (0, genesis_hash(log_id))),
             (
@@ -168,6 +169,24 @@ def _stored_node(row: Any, level: int, idx: int) -> bytes:
     if row is None or not isinstance(_bytes(row[0]), bytes):
         raise StoreError(f"store: the Merkle tree lacks node ({level}, {idx}); run `ledger verify`")
     return bytes(row[0])
+
+
+def check_genesis(kwargs: dict[str, Any], empty: bool) -> None:
+    """Inside the append's transaction: a genesis only on an empty chain, nothing else on one
+    (checked before, outside it, two concurrent geneses would both pass)."""
+    if "genesis" not in kwargs:
+        return
+    if kwargs["genesis"] and not empty:
+        raise GenesisRefused("store", "the store already holds a ledger")
+    if not kwargs["genesis"] and empty:
+        raise StoreError("store: no ledger here: create one with `ledger init`")
+
+
+class GenesisRefused(ValueError):
+    """A genesis on a store that holds a ledger already (bad input, exit 2)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
 
 
 def _signing(kwargs: dict[str, Any]) -> Callable[[bytes | None], Sign] | None:
