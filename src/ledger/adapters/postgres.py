@@ -29,6 +29,7 @@ from .chain import genesis_hash, new_links
 from .store import (
     CHAIN_TABLE,
     EVENTS_TABLE,
+    LOG_TABLE,
     MODES,
     TREE_TABLE,
     StoreError,
@@ -39,7 +40,6 @@ from .store import (
     tree_rows,
 )
 
-LOG_TABLE = "ledger_log"
 TABLES = (EVENTS_TABLE, CHAIN_TABLE, LOG_TABLE, TREE_TABLE)
 REFUSE_FUNCTION = "ledger_refuse_change"
 CONNECT_TIMEOUT = 5
