@@ -61,13 +61,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .domain import AGGREGATE_OF, Event, Role, aggregate_id, fold
+from .domain import Event, Role, aggregate_id, aggregate_kind, aggregate_of, fold
 from .domain.actors import Actor
 from .domain.base import Aggregate
 from .domain.bodies import OfficeTerm, Transfer, responsible_body
-from .domain.decisions import Signatory
-from .domain.inspections import Inspection
-from .domain.plans import Plan
 from .integrity.signatures import public_key_text
 
 if TYPE_CHECKING:
@@ -225,7 +222,7 @@ def check(batch: _Batch, acting: str, event: Event, *, genesis: bool = False) ->
     signatory = getattr(event, "signatory", None)
     if signatory is not None and signatory.value != event.role.value:
         raise NotPermitted("signatory", f"a {event.role} cannot sign off as {signatory}")
-    if signatory is Signatory.COMMISSIONER:
+    if signatory == Role.COMMISSIONER.value:  # decisions.Signatory, a str enum
         _check_in_office(batch, actor, event)
     if (history[0] if history else event).type == "ActorRegistered":
         _check_roles_given(batch, acting, event, history)
@@ -237,6 +234,14 @@ def _corrected(history: Sequence[Event], event: Event) -> Event | None:
     return next((e for e in history if e.id == event.corrects), None)
 
 
+def _kind_of(creator: Event) -> type[Aggregate]:
+    """The kind of entity an event that created one made."""
+    found = aggregate_of(type(creator))
+    if found is None:
+        raise TypeError(f"a {creator.type} creates no entity")
+    return found
+
+
 def _transfers(batch: _Batch, event: Event) -> list[Transfer]:
     """The transfers in effect, but not the one being written (a restated transfer does not
     move what it transfers before it is recorded)."""
@@ -246,7 +251,7 @@ def _transfers(batch: _Batch, event: Event) -> list[Transfer]:
 def owning_body(batch: _Batch, history: Sequence[Event], on: date,
                 transfers: Sequence[Transfer] | None = None) -> str:
     """The body an existing entity belongs to on ``on``: its creator's, moved on by transfers."""
-    cls = AGGREGATE_OF[type(history[0])]
+    cls = _kind_of(history[0])
     state: Aggregate | None = batch.state(cls, history[0].originator_id)
     created_for = state.body if state is not None else history[0].body
     if transfers is None:
@@ -265,11 +270,11 @@ def _check_owner(batch: _Batch, event: Event, governing: Event,
     field = CROSS_BODY.get(governing.type)
     if field is not None:
         holder: Any = governing if field in type(governing).model_fields else \
-            batch.state(Inspection, history[0].originator_id)
+            batch.state(aggregate_kind("inspection"), history[0].originator_id)
         party = getattr(holder, field, None)
         if party is not None and responsible_body(party, on, transfers) == event.body:
             return
-    kind = AGGREGATE_OF[type(history[0])].kind
+    kind = _kind_of(history[0]).kind
     key = getattr(history[0], "key", "?")
     raise NotPermitted("body", f"{kind} '{key}' belongs to {owner} on {on}, not to "
                                f"{event.body}")
@@ -286,7 +291,7 @@ def _check_named_bodies(batch: _Batch, event: Event) -> None:
             raise NotPermitted(field, f"{event.body} cannot record a {event.type} for {named}")
     plan = getattr(event, "plan", None) if event.creates else None
     if plan is not None:
-        history = batch.history(aggregate_id(Plan.kind, plan))
+        history = batch.history(aggregate_id("plan", plan))
         if history:  # an absent plan is reported as such later
             owner = owning_body(batch, history, on)
             if owner != event.body:

@@ -34,13 +34,13 @@ from .adapters.store import (
     store_exists,
 )
 from .domain import (
-    AGGREGATE_OF,
     Aggregate,
     DomainError,
     Event,
     EventRetracted,
     aggregate_id,
     aggregate_kind,
+    aggregate_of,
     event_type,
     fold,
 )
@@ -368,8 +368,9 @@ class _Batch:
     @staticmethod
     def _aggregate(fact: Fact) -> type[Aggregate]:
         cls = event_type(fact.type)
-        if cls is not EventRetracted:
-            return AGGREGATE_OF[cls]
+        aggregate = aggregate_of(cls)
+        if aggregate is not None:
+            return aggregate
         if fact.kind is None:
             raise DomainError("kind", "say which kind of entity the retracted event belongs to")
         return aggregate_kind(fact.kind)

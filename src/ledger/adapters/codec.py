@@ -25,9 +25,9 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from pydantic import AwareDatetime, BaseModel
 from pydantic_core import from_json
 
-from ..domain import EVENT_TYPES, DomainError, Event
+from ..domain import DomainError, Event
 from ..domain.base import refused_character
-from ..domain.catalogue import stored_event_type
+from ..domain.catalogue import known_event_type, stored_event_type
 
 ENVELOPE_KEYS: set[str] = {"originator_id", "originator_version"}
 """Kept in the stored event's own columns, not in its state."""
@@ -92,7 +92,7 @@ def encode_event(event: Event) -> StoredEvent:
         topic=cls.__name__,
         state=text.encode(),
     )
-    if EVENT_TYPES.get(stored.topic) is not cls:
+    if known_event_type(stored.topic) is not cls:
         raise DomainError("type", f"{cls.__name__} is not an event type of the catalogue")
     back = decode_event(event.originator_id, event.originator_version, stored.topic, stored.state)
     if back != event:

@@ -100,12 +100,15 @@ class WriteGroup(click.Group):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.verbs: list[tuple[str, str]] = []
+        self.verbs: dict[str, str] = {}
+        """Verb -> event type, of the commands not built yet."""
 
-    def _load(self) -> None:
-        while self.verbs:
-            verb, type_name = self.verbs.pop(0)
-            self.add_command(_make(type_name, verb))
+    def _load(self, verb: str | None = None) -> None:
+        """Builds one verb's command (the one being run), or all of them (for help)."""
+        for name in [verb] if verb is not None else list(self.verbs):
+            type_name = self.verbs.pop(name, None)
+            if type_name is not None:
+                self.add_command(_make(type_name, name))
 
     def list_commands(self, ctx: click.Context | None) -> list[str]:  # type: ignore[override]
         self._load()
@@ -114,7 +117,7 @@ class WriteGroup(click.Group):
     def get_command(  # type: ignore[override]
         self, ctx: click.Context | None, cmd_name: str
     ) -> click.Command | None:
-        self._load()
+        self._load(cmd_name)
         return super().get_command(ctx, cmd_name)  # type: ignore[arg-type]
 
 
@@ -140,11 +143,11 @@ signed by its signer's registered name)."""
 
 
 def _field_options(type_name: str) -> list[click.Option]:
-    from ..domain import EVENT_TYPES
+    from ..domain import event_type
     from ..domain.base import ENVELOPE_FIELDS
 
     options = []
-    for name, info in EVENT_TYPES[type_name].model_fields.items():
+    for name, info in event_type(type_name).model_fields.items():
         if name in ENVELOPE_FIELDS or name == "key" or (type_name, name) in FILLED_BY_LEDGER:
             continue
         flag = "--" + name.replace("_", "-")
@@ -231,12 +234,14 @@ def record_as(obj: _Context, type_name: str, key: str, envelope: dict[str, Any],
 
 
 def _make(type_name: str, verb: str) -> click.Command:
-    from ..domain import AGGREGATE_OF, EVENT_TYPES
+    from ..domain import aggregate_of, event_type
 
-    cls = EVENT_TYPES[type_name]
+    cls = event_type(type_name)
     field_options = _field_options(type_name)
     field_names = [o.name for o in field_options]
-    kind = AGGREGATE_OF[cls].kind
+    aggregate = aggregate_of(cls)
+    assert aggregate is not None, f"{type_name} is a write command of no kind of entity"
+    kind = aggregate.kind
 
     @click.pass_obj
     def command(obj: _Context, key: str, fields_file: Path | None, **values: Any) -> None:
@@ -262,7 +267,7 @@ def _make(type_name: str, verb: str) -> click.Command:
 def _register() -> None:
     groups = _groups()
     for group_name, verb, type_name in VERBS:
-        groups[group_name].verbs.append((verb, type_name))
+        groups[group_name].verbs[verb] = type_name
 
 
 _register()
@@ -308,7 +313,7 @@ def correct(obj: _Context, event_ref: str, overrides: tuple[str, ...], **envelop
 
 
 def _find_event(ledger: Any, ref: str) -> tuple[Any, str, str] | None:
-    from ..domain import AGGREGATE_OF
+    from ..domain import aggregate_of
 
     if ref.isdigit():
         events = [e for _, e in ledger.log(int(ref) - 1, int(ref))]
@@ -319,5 +324,6 @@ def _find_event(ledger: Any, ref: str) -> tuple[Any, str, str] | None:
     event = events[0]
     history = list(ledger.app.events.get(event.originator_id))
     creator = history[0]
-    kind = AGGREGATE_OF[type(creator)].kind
-    return event, str(creator.key), kind
+    aggregate = aggregate_of(type(creator))
+    assert aggregate is not None, f"a {creator.type} creates no entity"
+    return event, str(creator.key), aggregate.kind
