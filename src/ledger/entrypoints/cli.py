@@ -477,6 +477,7 @@ from . import cli_import  # noqa: E402,F401  (registers import)
 from . import cli_store  # noqa: E402,F401  (registers store secure)
 from . import cli_keys  # noqa: E402,F401  (registers key new|show, init)
 from . import cli_proofs  # noqa: E402,F401  (registers checkpoint, proof)
+from . import cli_publish  # noqa: E402,F401  (registers publish)
 
 
 def _exit_codes_everywhere(group: click.Group) -> None:

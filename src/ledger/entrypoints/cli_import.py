@@ -118,3 +118,6 @@ def main_job(obj: _Context) -> None:
     click.echo(f"verify OK position {result.head_position} hash {result.head_hash.hex()}")
     click.echo(f"digest: position {kept['position']} head {kept['head_hash']} taken "
                f"{kept['taken_at']} (`ledger digest -o FILE` keeps one)")
+    from .cli_publish import publish_main_site
+
+    publish_main_site(obj.store_url)
