@@ -20,7 +20,6 @@ from pydantic import BaseModel, PlainSerializer
 
 from ledger.adapters import codec
 from ledger.adapters.codec import EventMapper, canonical_json, decode_event, encode_event
-from ledger.demo import corrections
 from ledger.domain import (
     AGGREGATE_OF,
     AGGREGATES,
@@ -58,7 +57,7 @@ def validated(originator_id: Any, version: int, topic: str, state: bytes) -> Eve
 
 def build(type_: str, key: str = "k", version: int = 1, **fields: Any) -> Event:
     """A validated event of ``type_`` from the demo's sample fields, with changes."""
-    sample = SAMPLE_BY_TYPE.get(type_) or corrections(str(uuid4()))[0]
+    sample = SAMPLE_BY_TYPE[type_]
     cls = EVENT_TYPES[type_]
     data = {**sample.fields, **({"key": key} if cls.creates else {}), **fields}
     return cls.model_validate(
@@ -334,7 +333,7 @@ def test_nul_in_any_text_field_of_any_event_is_refused_naming_it(service: Ledger
     anything is written, naming the field."""
     before = service.chain.event_count()
     for type_, path, value in text_fields():
-        sample = SAMPLE_BY_TYPE.get(type_) or corrections(str(uuid4()))[0]
+        sample = SAMPLE_BY_TYPE[type_]
         name = path.split(".")[0]
         fields = {**sample.fields, name: value}
         key = value if name == "key" else sample.key  # a creating event's key is the fact's

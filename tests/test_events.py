@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.demo import corrections, sample_history
+from ledger import demo
+from ledger.demo import corrections, disclosures, sample_history
+from ledger.disclosure import Reader
 from ledger.domain import EVENT_TYPES, DomainError
 from ledger.domain.base import ENVELOPE_FIELDS
 from ledger.services import Fact, Ledger
@@ -16,26 +19,27 @@ from ledger.services import Fact, Ledger
 from helpers import ENVELOPE, authority, fact, grant
 
 SAMPLE = sample_history()
-SAMPLE_BY_TYPE = {f.type: f for f in reversed(SAMPLE)}
+SAMPLE_BY_TYPE = {f.type: f for f in reversed(
+    [*SAMPLE, *corrections(str(uuid4())), *disclosures((str(uuid4()), 1), (str(uuid4()), 2))]
+)}
 
 
 def record_sample(service: Ledger) -> list[Any]:
-    recorded = [r for f in SAMPLE for r in service.record([f])]
-    superseded = next(r.event for r in recorded if r.event.type == "PlanSuperseded")
-    recorded += service.record(corrections(str(superseded.id)))
-    return recorded
+    return demo.record_sample(service)
 
 
 def test_every_event_type_round_trips(service: Ledger) -> None:
     recorded = record_sample(service)
     assert {r.event.type for r in recorded} == set(EVENT_TYPES)
+    service.reader = Reader("kent-pcc-auditor", frozenset({"kent-pcc"}))  # sees every word
     assert [r.position for r in recorded] == list(range(3, len(recorded) + 3))  # after genesis
     logged = dict(service.log())
     for r in recorded:
         assert logged[r.position] == r.event
         assert logged[r.position].model_dump() == r.event.model_dump()
     for r in recorded:
-        kind = "plan" if r.event.type == "EventRetracted" else None
+        kind = {"EventRetracted": "plan", "EventRedacted": "decision",
+                "RedactionReleased": "decision"}.get(r.event.type)
         events = service.history(kind or _kind_of(r.event), _key_of(recorded, r.event))
         assert r.event in events
 
@@ -212,7 +216,7 @@ def test_any_malformed_field_is_named_and_nothing_is_written(
     populated: Ledger, choice: tuple[str, str], wrong: Any, drop: bool
 ) -> None:
     type_, field = choice
-    base = SAMPLE_BY_TYPE.get(type_) or corrections("0" * 32)[0]
+    base = SAMPLE_BY_TYPE[type_]
     fields = dict(base.fields)
     required = EVENT_TYPES[type_].model_fields.get(field)
     if drop and required is not None and required.is_required() and field in fields:

@@ -22,6 +22,7 @@ from .adapters.chain import (
     payload_digest,
     walk,
 )
+from .adapters.copy import withheld_positions
 from .adapters.store import ChainReader, StoreError
 from .domain import DomainError
 from .integrity.merkle import node_hash
@@ -213,9 +214,10 @@ def _walk(
     """
     parts = processes if head >= PARALLEL_FROM else 1
     text_ids = ledger.chain.sqlite
+    hidden = _withheld(ledger.chain)
     if parts == 1:
         return walk(ledger.chain.rows(until=head), capture, progress, start, text_ids=text_ids,
-                    signatures=checks)
+                    signatures=checks, withheld=hidden)
     seams = [head * k // parts for k in range(parts + 1)]
     others = [_start_segment(ledger.location.url, seams[k], seams[k + 1], capture,
                              checks is not None, head)
@@ -223,7 +225,7 @@ def _walk(
     ticks = None if progress is None else _scaled(progress, parts)
     try:
         results = [walk(ledger.chain.rows(until=seams[1]), capture, ticks, start,
-                        text_ids=text_ids, signatures=checks)]
+                        text_ids=text_ids, signatures=checks, withheld=hidden)]
         for other in others:
             last = results[-1]
             if not last.ok or last.head_position != seams[len(results)]:
@@ -252,6 +254,7 @@ def _walk(
         joined.captured.update(result.captured)
         for signer, count in result.signers.items():
             joined.signers[signer] = joined.signers.get(signer, 0) + count
+        joined.withheld += result.withheld
         joined.head_position, joined.head_hash = end, result.head_hash
     return joined
 
@@ -290,8 +293,15 @@ def _segment(job: str, answer: BinaryIO) -> None:
         else:
             checks = signatures(ledger.chain, head) if signed else None
             result = walk(ledger.chain.rows(after, until), capture, start=start,
-                          text_ids=ledger.chain.sqlite, signatures=checks)
+                          text_ids=ledger.chain.sqlite, signatures=checks,
+                          withheld=_withheld(ledger.chain))
     answer.write(pickle.dumps(result))
+
+
+def _withheld(chain: ChainReader) -> frozenset[int]:
+    """The positions a public copy says it withholds (none in a master store, where a NULL
+    salt is a malformed row like any other)."""
+    return frozenset(withheld_positions(chain) or ())
 
 
 def _scaled(progress: Iterator[None], times: int) -> Iterator[None]:

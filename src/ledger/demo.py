@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .integrity.signatures import public_key_text
 from .seeds import registry
-from .services import Fact
+from .services import Fact, Ledger, Recorded
 
 KPA = "kent-police-authority"
 PCC = "kent-pcc"
@@ -27,6 +27,7 @@ SEED_PCC = "001_5185d9c126115a94"
 SEED_PANEL = "003_1f776202261b823d"
 SEED_PEEL = "004_a25a0cbce833cd66"
 DEMO = "demo-sample"
+CONFIDENTIAL_DECISION = "kpcc-002-2013"
 
 
 def demo_public_key(actor: str) -> str:
@@ -570,6 +571,22 @@ def sample_history() -> list[Fact]:
             published_on="2013-05-04",
         ),
         f(
+            "DecisionRecorded",
+            CONFIDENTIAL_DECISION,
+            "2013-09-02",
+            by=PCC_OFFICER,
+            source=(DEMO, "illustrative"),
+            title="Sale of the former Tonbridge police house",
+            originator="Kent PCC estates officer",
+            confidentiality="confidential",
+            confidential_reason="FOIA 2000 s.43(2): the bidders' commercial interests until"
+            " the sale completes",
+            executive_summary="Three sealed bids were received for the former police house",
+            recommendation="Accept the highest bid",
+            decision="The highest bid is accepted",
+            financial_advice="The highest bid exceeds the district valuer's figure by 8%",
+        ),
+        f(
             "PlanVaried",
             PCC_PLAN,
             "2016-07-01",
@@ -680,6 +697,34 @@ def sample_history() -> list[Fact]:
         f("ActorDeactivated", "kent-pcc-policy-officer", "2017-12-31", by=PCC_ADMIN,
           source=(DEMO, "ledger set-up"), reason="left the office"),
     ]
+
+
+def disclosures(published: tuple[str, int], confidential: tuple[str, int]) -> list[Fact]:
+    """Withholding and releasing, given (event id, position) of the published decision and of
+    the confidential one: the published decision's legal advice is withheld afterwards, and
+    the confidential decision's financial advice released once the sale completed."""
+    return [
+        _fact("EventRedacted", "kpcc-001-2013", "2013-06-01", by=PCC_CE, kind="decision",
+              source=(DEMO, "illustrative"), event=published[0], position=published[1],
+              fields=["legal_advice"], basis="FOIA 2000 s.42 legal professional privilege"),
+        _fact("RedactionReleased", CONFIDENTIAL_DECISION, "2014-03-31", by=PCC_CE,
+              kind="decision", source=(DEMO, "illustrative"), event=confidential[0],
+              position=confidential[1], fields=["financial_advice"],
+              reason="the sale completed and its price was published"),
+    ]
+
+
+def record_sample(ledger: Ledger) -> list[Recorded]:
+    """The whole sample, in order: the history, its correction, then its disclosures."""
+    recorded = [r for fact in sample_history() for r in ledger.record([fact])]
+    superseded = next(r.event for r in recorded if r.event.type == "PlanSuperseded")
+    recorded += ledger.record(corrections(str(superseded.id)))
+    decisions = {getattr(r.event, "key", ""): (str(r.event.id), r.position)
+                 for r in recorded if r.event.type == "DecisionRecorded"}
+    recorded += ledger.record(
+        disclosures(decisions["kpcc-001-2013"], decisions[CONFIDENTIAL_DECISION])
+    )
+    return recorded
 
 
 def corrections(superseded_event_id: str) -> list[Fact]:

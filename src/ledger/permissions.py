@@ -18,6 +18,9 @@ Who may record an event type, for which body (``ROLES_FOR``, ``CROSS_BODY``):
                                                  only as its own role)
     DecisionPublished                            commissioner,          owner
                                                  chief_executive
+    EventRedacted RedactionReleased              commissioner,          owner (of the
+                                                 chief_executive        entity whose event
+                                                                        is withheld)
     PanelReportReceived PreceptReviewed
       PreceptVetoed                              panel_member           owner, or the Panel
                                                                         the event names
@@ -90,6 +93,9 @@ ROLES_FOR: dict[str, frozenset[Role]] = {
     )},
     "DecisionSignedOff": SIGNATORIES,
     "DecisionPublished": frozenset({Role.COMMISSIONER, Role.CHIEF_EXECUTIVE}),
+    **{t: frozenset({Role.COMMISSIONER, Role.CHIEF_EXECUTIVE}) for t in (
+        "EventRedacted", "RedactionReleased",
+    )},
     **{t: frozenset({Role.PANEL_MEMBER}) for t in (
         "PanelReportReceived", "PreceptReviewed", "PreceptVetoed",
     )},

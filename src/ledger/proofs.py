@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from .adapters.keys import KeyDir, KeyFileError, Signer, verify_signature
+from .disclosure import for_entity
 from .domain import DomainError
 from .integrity.checkpoint import (
     Checkpoint,
@@ -119,9 +120,13 @@ EVIDENCE_FORMAT = "ledger-evidence/v1"
 def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str, Any]:
     """Everything an auditor needs to check one entity's events offline against one signed
     checkpoint (``scripts/verify_evidence.py``): each event with its link and signature, its
-    inclusion proof, the checkpoint and the log's verifier key. A confidential decision's
-    content is withheld: its payload digest proves it without its words or salt."""
+    inclusion proof, the checkpoint and the log's verifier key. What the read policy
+    withholds from the ledger's reader is not in it: such an event carries its payload
+    digest, which proves it without its words or its salt, and what is withheld on which
+    basis."""
     from .adapters.chain import genesis_hash
+    from .adapters.codec import decode_event
+    from .disclosure import withheld_summary
     from .integrity.signatures import public_key_text
 
     head = ledger.chain.census().last
@@ -131,6 +136,8 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
     log_id = ledger.chain.log_id()
     previous = genesis_hash(log_id)
     registered = _registered_keys(ledger)
+    history = ledger._load(originator_id)
+    policy = for_entity(ledger.reader, history)
     events = []
     for link in ledger.chain.linked(0, head):
         if link.originator_id == originator_id and link.state is not None:
@@ -149,9 +156,14 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
                 "signature": None if row.signature is None else row.signature.hex(),
                 "inclusion": inclusion(ledger, row.position, head)["hashes"],
             }
-            if not _withheld(link.topic, link.state):
+            event = decode_event(originator_id, link.originator_version or 0,
+                                 link.topic or "", link.state)
+            withheld = withheld_summary(policy, event)
+            if withheld is None:
                 item["state"] = link.state.decode()
                 item["salt"] = row.salt.hex()
+            else:
+                item["withheld"] = withheld
             public = registered.get((row.signer, row.key_id))
             if public is not None:
                 item["signer_public_key"] = public_key_text(public)
@@ -164,15 +176,6 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
         "checkpoint": note,
         "events": events,
     }
-
-
-def _withheld(topic: str | None, state: bytes) -> bool:
-    """Confidential content never leaves in a pack (the read policy will say more)."""
-    import json
-
-    if topic != "DecisionRecorded":
-        return False
-    return bool(json.loads(state).get("confidentiality") == "confidential")
 
 
 def _registered_keys(ledger: Ledger) -> dict[tuple[str | None, bytes | None], bytes]:

@@ -33,18 +33,21 @@ from .adapters.store import (
     open_standin,
     store_exists,
 )
+from .disclosure import DISCLOSURE_TOPICS, PUBLIC, Reader, ReadPolicy, for_entity, views
 from .domain import (
     Aggregate,
     DomainError,
     Event,
-    EventRetracted,
     aggregate_id,
     aggregate_kind,
     aggregate_of,
+    event_id,
     event_type,
     fold,
 )
 from .domain.base import A, check_correction, domain_error_from
+from .domain.catalogue import ANY_KIND
+from .domain.disclosure import Disclosure, check_disclosure
 from .integrity.signatures import signed_message
 
 if TYPE_CHECKING:
@@ -138,11 +141,14 @@ class Ledger:
     "create" makes the store now if it is absent.
     """
 
-    def __init__(self, url: str, *, mode: str = "write", signer: Signer | None = None) -> None:
+    def __init__(self, url: str, *, mode: str = "write", signer: Signer | None = None,
+                 reader: Reader = PUBLIC) -> None:
         self.location = StoreLocation.parse(url)
         self.mode = mode
         self.signer = signer
         """Signs this ledger's writes unless a write names its own signer."""
+        self.reader = reader
+        """Whom the reads are for: what they show passes the read policy (``disclosure``)."""
         self.absent = mode == "write" and not store_exists(self.location)
         if self.absent:  # an empty stand-in answers reads until the first append
             self._attach(open_standin())
@@ -211,7 +217,7 @@ class Ledger:
         self._refresh()
         if signer is None:
             raise permissions.NotPermitted("as", "every write is signed: no signing key given")
-        empty = self.chain.census().last == 0
+        empty = self.chain.head()[0] == 0  # one indexed row; a census counts every row
         if genesis and not empty:
             raise DomainError("store", f"{self.location.describe()} already holds a ledger")
         if empty and not genesis:
@@ -254,13 +260,14 @@ class Ledger:
     # ------------------------------------------------------------------ reading
 
     def history(self, kind: str, key: str) -> list[Event]:
+        """One entity's events as the reader is shown them (its disclosures are its own)."""
         self._refresh()
-        return self._load(aggregate_id(aggregate_kind(kind).kind, key))
+        events = self._load(aggregate_id(aggregate_kind(kind).kind, key))
+        return views(for_entity(self.reader, events), events)
 
     def get(self, kind: str, key: str) -> Aggregate | None:
-        self._refresh()
         cls = aggregate_kind(kind)
-        return fold(cls, self._load(aggregate_id(cls.kind, key)))
+        return fold(cls, self.history(cls.kind, key))
 
     def _load(self, originator_id: UUID) -> list[Event]:
         return list(self.app.events.get(originator_id))  # type: ignore[arg-type]
@@ -268,8 +275,12 @@ class Ledger:
     def positions(self, notification_ids: Sequence[int]) -> list[int]:
         return self.chain.positions(notification_ids)
 
-    def log(self, after: int = 0, until: int | None = None) -> Iterator[tuple[int, Event]]:
-        """Every event in chain order, as (position, event), read page by page."""
+    def log(self, after: int = 0, until: int | None = None, *,
+            policy: ReadPolicy | None = None) -> Iterator[tuple[int, Event]]:
+        """Every event in chain order, as (position, event), read page by page, as the
+        reader is shown it under ``policy`` (by default, the log's own up to ``until``)."""
+        if policy is None:
+            policy = self.policy(until)
         for linked in self.chain.linked(after, until):
             if linked.state is not None and linked.originator_id and linked.topic:
                 event = decode_event(
@@ -278,7 +289,24 @@ class Ledger:
                     linked.topic,
                     linked.state,
                 )
-                yield linked.link.position, event
+                yield linked.link.position, policy.view(event)
+
+    def policy(self, until: int | None = None, after: int = 0,
+               known: Sequence[int] = ()) -> ReadPolicy:
+        """The read policy for this ledger's reader, from the disclosures linked in
+        ``after``..``until`` and those at the ``known`` positions (a runner's, kept from an
+        earlier catch-up). Each disclosing entity's history is read whole, so a corrected
+        disclosure counts as corrected, and a correction of one is a source too."""
+        head = self.chain.census().last if until is None else until
+        found = self.chain.events_of((*DISCLOSURE_TOPICS, "EventRetracted"), head, after)
+        at = dict(self.chain.originators_at([p for p in known if p <= head]))
+        at.update((int(r[0]), as_uuid(r[1])) for r in found if r[2] in DISCLOSURE_TOPICS)
+        disclosing = set(at.values())
+        at.update((int(r[0]), as_uuid(r[1])) for r in found if as_uuid(r[1]) in disclosing)
+        if not at:
+            return ReadPolicy(self.reader)
+        histories = [self._load(oid) for oid in sorted(disclosing)]
+        return ReadPolicy.of(self.reader, histories, sorted(at))
 
 
 class _Signing:
@@ -372,7 +400,7 @@ class _Batch:
         if aggregate is not None:
             return aggregate
         if fact.kind is None:
-            raise DomainError("kind", "say which kind of entity the retracted event belongs to")
+            raise DomainError("kind", f"say which kind of entity the {cls.__name__} is about")
         return aggregate_kind(fact.kind)
 
     def add(self, fact: Fact) -> Event:
@@ -402,17 +430,28 @@ class _Batch:
                 raise DomainError("key", f"{aggregate.kind} '{fact.key}' already exists")
         elif not history:
             raise DomainError("key", f"no {aggregate.kind} '{fact.key}'")
-        elif cls is not EventRetracted and cls not in aggregate.changed_by:
+        elif cls not in ANY_KIND and cls not in aggregate.changed_by:
             raise DomainError("type", f"a {cls.__name__} does not apply to a {aggregate.kind}")
         if self.acting is not None:
             permissions.check(self, self.acting, event, genesis=self.genesis)
         check_correction(history, event)
+        check_disclosure(history, event)
+        if isinstance(event, Disclosure):
+            self._check_position(event.position, event.event)
         if state is not None and event.corrects is None:
             state.check(event)
         self._check_references(event, aggregate, fact.key)
         self._append(aggregate, event)
         self.events.append(event)
         return event
+
+    def _check_position(self, position: int, target: UUID) -> None:
+        """A redaction or release names its event by id and by position: both must agree."""
+        found = next(iter(self.ledger.chain.linked(position - 1, position)), None)
+        if found is None or found.originator_id is None or event_id(
+            found.originator_id, found.originator_version or 0
+        ) != target:
+            raise DomainError("position", f"the event at position {position} is not {target}")
 
     def _check_references(self, event: Event, aggregate: type[Aggregate], key: str) -> None:
         for field, kind in _references_of(type(event)):

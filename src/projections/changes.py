@@ -62,6 +62,10 @@ _SETS: dict[str, Callable[[Any], Fields]] = {
     "PreceptReviewed": lambda e: {"precept_stage": "reviewed", "panel_outcome": e.outcome},
     "PreceptVetoed": lambda e: {"precept_stage": "vetoed"},
     "PreceptIssued": lambda e: {"precept_stage": "issued", "band_d": str(e.band_d)},
+    "EventRedacted": lambda e: {f"redacted:{e.id}": {
+        "position": e.position, "fields": list(e.fields), "basis": e.basis}},
+    "RedactionReleased": lambda e: {f"released:{e.id}": {
+        "position": e.position, "fields": list(e.fields)}},
     "InspectionGraded": lambda e: {f"grade:{e.question}": e.grade.value},
     "AreaForImprovementRaised": lambda e: {f"point:{e.point}": e.payload()},
     "ImprovementActionPlanned": lambda e: {f"action:{e.action}": e.payload()},
@@ -79,7 +83,8 @@ _CREATED_STATUS = {
 
 
 def kind_of(event: Event) -> str | None:
-    """The entity kind an event belongs to (None for a retraction: it names no kind)."""
+    """The entity kind an event belongs to (None for a retraction, a redaction or a release:
+    they name no kind)."""
     aggregate = AGGREGATE_OF.get(type(event))
     return aggregate.kind if aggregate else None
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     create_engine,
     event,
     inspect,
@@ -37,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from ledger.adapters.store import StoreLocation
+from ledger.disclosure import ReadPolicy
 from ledger.domain import Event
 from ledger.services import Ledger
 
@@ -75,22 +77,35 @@ SOURCE = Table(
     Column("log_id", String(36), primary_key=True),
 )
 """The log the read models were built from: read models of another log are rebuilt."""
+POLICY = Table(
+    "projection_policy",
+    _tracking_metadata,
+    Column("audience", String(1000), primary_key=True),
+    Column("sources", Text, nullable=False),
+)
+"""Whom the read models show events to, and the positions of the disclosures (redactions,
+releases, their corrections) they were built with: a new one rebuilds them, since it changes
+what an earlier event shows."""
 
 
 ANALYZE_AFTER = 10_000
 """A catch-up that applies at least this many events refreshes the planner's statistics."""
 
 
-def engine_for(location: StoreLocation) -> Engine:
+def engine_for(location: StoreLocation, audience: str = "public") -> Engine:
     """Where the read models live: never in the store itself, which reading must not write.
 
-    SQLite: a file beside the store (``ledger.db`` -> ``ledger.projections.db``), or memory
-    when that cannot be written (a read-only directory). PostgreSQL: tables of their own in
-    the store's schema, written through their own connections (the store's are read-only).
+    Each audience (see ``ledger.disclosure.Reader``) has its own, built from the events as
+    that audience is shown them. SQLite: a file beside the store (``ledger.db`` ->
+    ``ledger.projections.db`` for the public, ``ledger.projections-<hash>.db`` for readers
+    who see some body's withheld content), or memory when that cannot be written (a
+    read-only directory). PostgreSQL: tables of their own in the store's schema (the
+    public's) or in a schema beside it, written through their own connections (the store's
+    are read-only).
     """
     if location.backend == "sqlite":
         assert location.path is not None
-        path = projections_path(location.path)
+        path = projections_path(location.path, audience)
         if not _writable(path):
             return memory_engine()
         engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 60}, poolclass=None)
@@ -107,11 +122,23 @@ def engine_for(location: StoreLocation) -> Engine:
     auth = quote(location.user, safe="")
     if location.password:
         auth += ":" + quote(location.password, safe="")
-    schema = location.schema.replace('"', '""')
-    return create_engine(
+    schema = location.schema if audience == "public" else (
+        f"{location.schema[:40]}_readers_{_audience_tag(audience)}")
+    quoted = schema.replace('"', '""')
+    engine = create_engine(
         f"postgresql+psycopg://{auth}@{location.host}:{location.port}/{location.dbname}",
-        connect_args={"options": f'-csearch_path="{schema}"', "connect_timeout": 5},
+        connect_args={"options": f'-csearch_path="{quoted}"', "connect_timeout": 5},
     )
+    if audience != "public":
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{quoted}"'))
+    return engine
+
+
+def _audience_tag(audience: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(audience.encode()).hexdigest()[:12]
 
 
 def memory_engine() -> Engine:
@@ -121,8 +148,9 @@ def memory_engine() -> Engine:
     )
 
 
-def projections_path(store: Path) -> Path:
-    return store.with_name(f"{store.stem}.projections{store.suffix or '.db'}")
+def projections_path(store: Path, audience: str = "public") -> Path:
+    tag = "" if audience == "public" else f"-{_audience_tag(audience)}"
+    return store.with_name(f"{store.stem}.projections{tag}{store.suffix or '.db'}")
 
 
 def _writable(path: Path) -> bool:
@@ -145,7 +173,8 @@ class Status:
 class Runner:
     def __init__(self, ledger: Ledger, engine: Engine | None = None) -> None:
         self.ledger = ledger
-        self.engine = engine or engine_for(ledger.location)
+        self.audience = ledger.reader.audience
+        self.engine = engine or engine_for(ledger.location, self.audience)
         self._ready = False
 
     def close(self) -> None:
@@ -207,6 +236,13 @@ class Runner:
             positions = {n: p for n, p in self.positions(conn).items() if n in chosen}
         head, _ = self.ledger.chain.head()
         start = min(positions.values(), default=head)
+        policy = self._policy(head, start, max(positions.values(), default=0))
+        if policy is None:  # what earlier events show has changed: rebuild them all
+            chosen = list(PROJECTIONS)
+            self._reset(chosen)
+            positions, start = dict.fromkeys(chosen, 0), 0
+            policy = self._policy(head, 0, 0)
+            assert policy is not None
         read = 0
         cache: OrderedDict[Any, Any] = OrderedDict()
         empty = frozenset(
@@ -214,7 +250,7 @@ class Runner:
             for table in PROJECTIONS[name].tables
         )
         evicted = False
-        for page in _pages(self.ledger.log(after=start), PAGE):
+        for page in _pages(self.ledger.log(after=start, until=head, policy=policy), PAGE):
             with self.engine.begin() as conn:
                 rows = BufferedSqlRows(conn, cache, empty)
                 rows.evicted = evicted
@@ -247,18 +283,40 @@ class Runner:
                 for table in PROJECTIONS[name].tables:
                     conn.execute(text(f'ANALYZE "{table.name}"'))
 
+    def _policy(self, head: int, start: int, built: int) -> ReadPolicy | None:
+        """The read policy for the events after ``start``, or None when read models built up
+        to ``built`` were built with another (then they must be rebuilt). The disclosures
+        before ``start`` are remembered, not looked for again: a catch-up reads only what
+        is new."""
+        with self.engine.connect() as conn:
+            stored = conn.execute(
+                select(POLICY.c.sources).where(POLICY.c.audience == self.audience)
+            ).scalar()
+        known = [int(p) for p in stored.split(",") if p] if stored else []
+        policy = self.ledger.policy(head, start, known)
+        if built and (stored is None or list(policy.sources) != known):
+            return None
+        with self.engine.begin() as conn:
+            conn.execute(POLICY.delete())
+            conn.execute(POLICY.insert().values(
+                audience=self.audience, sources=",".join(map(str, policy.sources))))
+        return policy
+
+    def _reset(self, names: Sequence[str]) -> None:
+        with self.engine.begin() as conn:
+            for name in names:
+                projection = PROJECTIONS[name]
+                projection.metadata.drop_all(conn)
+                projection.metadata.create_all(conn)
+                _save_position(conn, name, 0)
+
     def rebuild(
         self, names: Sequence[str] | None = None, progress: Callable[[int, int], None] | None = None
     ) -> int:
         """Drops the chosen projections' tables and replays the whole log into them."""
         self.ensure_tables()
         chosen = _choose(names)
-        with self.engine.begin() as conn:
-            for name in chosen:
-                projection = PROJECTIONS[name]
-                projection.metadata.drop_all(conn)
-                projection.metadata.create_all(conn)
-                _save_position(conn, name, 0)
+        self._reset(chosen)
         return self.catch_up(chosen, progress)
 
     @contextmanager

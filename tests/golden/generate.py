@@ -25,7 +25,7 @@ from uuid import UUID
 
 from ledger.adapters.codec import decode_event
 from ledger.adapters.keys import Signer
-from ledger.demo import corrections, sample_history
+from ledger.demo import CONFIDENTIAL_DECISION, corrections, disclosures, sample_history
 from ledger.domain import AGGREGATE_OF, EventRetracted, fold
 from ledger.services import Ledger, genesis
 
@@ -45,13 +45,17 @@ def record_demo(url: str) -> None:
             admin="golden-admin", signer=signer, now=WRITTEN_AT - timedelta(seconds=1),
         )
         facts = sample_history()
-        for i, fact in enumerate(facts):
-            ledger.record([fact], now=WRITTEN_AT + timedelta(seconds=i))
-        superseded = next(
-            e for e in ledger.history("plan", facts[3].key) if e.type == "PlanSuperseded"
-        )
-        ledger.record(
+        recorded = [r for i, fact in enumerate(facts)
+                    for r in ledger.record([fact], now=WRITTEN_AT + timedelta(seconds=i))]
+        superseded = next(r.event for r in recorded if r.event.type == "PlanSuperseded")
+        recorded += ledger.record(
             corrections(str(superseded.id)), now=WRITTEN_AT + timedelta(seconds=len(facts))
+        )
+        decisions = {getattr(r.event, "key", ""): (str(r.event.id), r.position)
+                     for r in recorded if r.event.type == "DecisionRecorded"}
+        ledger.record(
+            disclosures(decisions["kpcc-001-2013"], decisions[CONFIDENTIAL_DECISION]),
+            now=WRITTEN_AT + timedelta(seconds=len(facts) + 1),
         )
 
 

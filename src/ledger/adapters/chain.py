@@ -198,6 +198,9 @@ class Verification:
     log_id: bytes | None = None
     signers: dict[str, int] = field(default_factory=dict)
     """Signatures checked, by signer."""
+    withheld: int = 0
+    """Payloads a public copy withholds: their digests are linked and signed as any, but the
+    payload behind each cannot be checked against it."""
 
     @property
     def signatures(self) -> int:
@@ -217,6 +220,7 @@ def walk(
     *,
     text_ids: bool = False,
     signatures: Signatures | None = None,
+    withheld: frozenset[int] = frozenset(),
 ) -> Verification:
     """Recomputes the chain over joined rows in position order; stops at the first problem.
 
@@ -224,8 +228,9 @@ def walk(
     ``start`` is the stored link the rows follow (hash_0 for the first), so a segment can be
     walked on its own. It checks what the application reads: the exact stored spelling of an
     originator id (``text_ids``: the store keeps them as text, as SQLite does), and each
-    value's type. The loop is flat (tuples, no objects per event): it
-    is what ``verify`` spends its time in.
+    value's type. ``withheld`` names the positions of a public copy whose salt is absent
+    (NULL): their payload digests cannot be recomputed, everything else is checked. The loop is
+    flat (tuples, no objects per event): it is what ``verify`` spends its time in.
     """
     result = Verification()
     expected, previous, last_notification = start[0] + 1, start[1], start[2]
@@ -271,13 +276,19 @@ def walk(
             originator = raw
         elif text_ids:
             return result.fail(Problem(position, "malformed row", "originator_id is not text"))
+        if salt is None and position in withheld:
+            salt = None if type(state) is not bytes else b""
+            result.withheld += 1
+            hidden = True
+        else:
+            hidden = False
         if not (
             type(salt) is bytes and type(digest) is bytes and type(stored) is bytes
             and type(state) is bytes and type(originator) is bytes and len(originator) == 16
             and type(version) is int and 0 <= version < 2**64 and type(topic) is str
         ):
             return result.fail(Problem(position, "malformed row", _malformed(row)))
-        if sha256(payload_prefix + salt + state).digest() != digest:
+        if not hidden and sha256(payload_prefix + salt + state).digest() != digest:
             return result.fail(
                 Problem(
                     position,

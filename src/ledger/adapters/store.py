@@ -638,18 +638,34 @@ class ChainReader:
                                           signature=_bytes(signature)))
             after = upper
 
-    def events_of(self, topics: Sequence[str], head: int) -> list[tuple[Any, Any, Any, Any]]:
+    def events_of(
+        self, topics: Sequence[str], head: int, after: int = 0
+    ) -> list[tuple[Any, Any, Any, Any]]:
         """(position, originator id, topic, state) of the events of these types linked in
-        1..head, in position order: what verify reads to know whose keys were good where."""
+        after+1..head, in position order: what verify reads to know whose keys were good
+        where, and the read policy to know what is withheld."""
         m = self.mark
         marks = ",".join([m] * len(topics))
         return self._rows(
             f"SELECT c.position, e.originator_id, e.topic, e.state FROM {self.chain} c "
             f"JOIN {self.events} e ON e.{self.nid} = c.notification_id "
-            f"WHERE e.topic IN ({marks}) AND c.position >= 1 AND c.position <= {m} "
+            f"WHERE e.topic IN ({marks}) AND c.position > {m} AND c.position <= {m} "
             "ORDER BY c.position",
-            (*topics, head),
+            (*topics, max(after, 0), head),
         )
+
+    def originators_at(self, positions: Sequence[int]) -> list[tuple[int, UUID]]:
+        """(position, originator id) of the events linked at these positions."""
+        found: list[tuple[int, UUID]] = []
+        for start in range(0, len(positions), 500):
+            chunk = list(positions[start : start + 500])
+            marks = ",".join([self.mark] * len(chunk))
+            found += [(int(p), as_uuid(o))
+                      for p, o in self._rows(
+                          f"SELECT c.position, e.originator_id FROM {self.chain} c JOIN "
+                          f"{self.events} e ON e.{self.nid} = c.notification_id "
+                          f"WHERE c.position IN ({marks})", chunk)]
+        return found
 
     def positions(self, notification_ids: Sequence[int]) -> list[int]:
         """Chain positions of the given notification ids, in the same order."""

@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .base import Aggregate, DomainError, Event, EventRetracted
+from .disclosure import DISCLOSURE_EVENTS
 
 MODULES: dict[str, tuple[str, ...]] = {
     "actors": ("actor", "ActorRegistered", "ActorRoleGranted", "ActorRoleRevoked",
@@ -41,7 +42,7 @@ lower case) and the types of their events (each aggregate's ``created_by`` and `
 A new module is one entry here; loading a module refuses one whose entry is not exactly what
 it defines, and tests/test_catalogue.py checks every module against its entry."""
 
-ANY_KIND: tuple[type[Event], ...] = (EventRetracted,)
+ANY_KIND: tuple[type[Event], ...] = (EventRetracted, *DISCLOSURE_EVENTS)
 """Events that apply to an entity of any kind (the writer names the kind); always loaded."""
 
 TOPIC_RENAMES: dict[str, str] = {}

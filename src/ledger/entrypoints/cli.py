@@ -51,6 +51,8 @@ class _Context:
     def __init__(self, store_url: str) -> None:
         self.store_url = store_url
         self._ledger: Ledger | None = None
+        self.reader: str | None = None
+        """Whom a reading command reads for (``--as``); None: the public."""
 
     def adopt(self, ledger: Ledger) -> None:
         """A ledger opened elsewhere for this command, closed when it ends."""
@@ -66,6 +68,10 @@ class _Context:
 
             self._ledger = Ledger(self.store_url, mode=mode)
             click.get_current_context().call_on_close(self._ledger.close)
+            if self.reader is not None:
+                from ..disclosure import identify
+
+                self._ledger.reader = identify(self._ledger, self.reader)
         return self._ledger
 
 
@@ -145,6 +151,9 @@ def verify(obj: _Context, digest_path: Path | None, checkpoint_path: Path | None
     signers = ", ".join(f"{name} {n:,}" for name, n in sorted(result.signers.items()))
     click.echo(f"{result.head_position:,} events checked, {result.signatures:,} signatures "
                f"checked; signers: {signers or 'none'}")
+    if result.withheld:
+        click.echo(f"a public copy: {result.withheld:,} payloads withheld (their digests are "
+                   "linked and signed; what the copy shows of them cannot be checked)")
 
 
 def _witnessed(raw: bytes, witnesses: tuple[str, ...], threshold: int | None) -> None:
@@ -316,7 +325,7 @@ def demo(ctx: click.Context) -> None:
     """
     from ..audit import take_digest
     from ..audit import verify as verify_chain
-    from ..demo import corrections, sample_history
+    from ..demo import record_sample
 
     obj: _Context = ctx.obj
     assert ctx.parent is not None
@@ -337,14 +346,8 @@ def demo(ctx: click.Context) -> None:
         obj.adopt(ledger)
         ledger.signer = ensure_actor(ledger, **DEMO_RECORDS_OFFICER, keys=keys,
                                      admin=lambda: keys.signer(DEMO_GENESIS["admin"]))
-        facts = sample_history()
-        for fact in facts:
-            ledger.record([fact])
-        superseded = next(
-            e for e in ledger.history("plan", facts[3].key) if e.type == "PlanSuperseded"
-        )
-        ledger.record(corrections(str(superseded.id)))
-        click.echo(f"recorded {len(facts) + 1} events of the sample history, signed by "
+        recorded = record_sample(ledger)
+        click.echo(f"recorded {len(recorded)} events of the sample history, signed by "
                    f"{ledger.signer.actor}")
     from projections.base import Ask
     from projections.runner import PROJECTIONS, TRANSITIONS, Runner
@@ -477,6 +480,7 @@ from . import cli_import  # noqa: E402,F401  (registers import)
 from . import cli_store  # noqa: E402,F401  (registers store secure)
 from . import cli_keys  # noqa: E402,F401  (registers key new|show, init)
 from . import cli_proofs  # noqa: E402,F401  (registers checkpoint, proof)
+from . import cli_disclosure  # noqa: E402,F401  (registers redact, release, export)
 from . import cli_publish  # noqa: E402,F401  (registers publish)
 
 
@@ -488,4 +492,30 @@ def _exit_codes_everywhere(group: click.Group) -> None:
             _exit_codes_everywhere(command)
 
 
+NOT_READING = frozenset({"init", "types", "demo", "key", "store", "publish", "export"})
+"""Commands that show nobody's records (or only what is public): no reader to name."""
+
+
+def _set_reader(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(_Context).reader = value
+
+
+def _readers_everywhere(group: click.Group) -> None:
+    """Every reading command takes --as (or LEDGER_ACTOR): whom it reads for. One option,
+    added here for all of them, so no command can forget it."""
+    for name, command in group.commands.items():
+        if name in NOT_READING:
+            continue
+        if isinstance(command, click.Group):
+            _readers_everywhere(command)
+        elif not any("--as" in p.opts for p in command.params if isinstance(p, click.Option)):
+            command.params.append(click.Option(
+                ["--as", "reader"], envvar="LEDGER_ACTOR", metavar="ACTOR",
+                expose_value=False, callback=_set_reader, is_eager=True,
+                help="Read as this actor, proven by its key in the key directory (env "
+                "LEDGER_ACTOR); without it, as the public. See README: Read policy."))
+
+
 _exit_codes_everywhere(cli)
+_readers_everywhere(cli)

@@ -313,12 +313,14 @@ def correct(obj: _Context, event_ref: str, overrides: tuple[str, ...], **envelop
 
 
 def _find_event(ledger: Any, ref: str) -> tuple[Any, str, str] | None:
+    from ..disclosure import ReadPolicy
     from ..domain import aggregate_of
 
+    raw = ReadPolicy.unfiltered()  # a restatement copies the event: every word of it
     if ref.isdigit():
-        events = [e for _, e in ledger.log(int(ref) - 1, int(ref))]
+        events = [e for _, e in ledger.log(int(ref) - 1, int(ref), policy=raw)]
     else:
-        events = [e for _, e in ledger.log() if str(e.id) == ref]
+        events = [e for _, e in ledger.log(policy=raw) if str(e.id) == ref]
     if not events:
         return None
     event = events[0]
