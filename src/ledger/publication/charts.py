@@ -208,6 +208,6 @@ def timeline(chart_id: str, title: str, desc: str, spans: Sequence[Span],
                      f'<line x1="{at:.1f}" y1="{top - 6}" x2="{at:.1f}" y2="{bottom}" '
                      f'stroke="{PALETTE[1]}" stroke-width="2" stroke-dasharray="5 3"/>'
                      f'<text x="{at + 4:.1f}" y="{top - 12 - 12 * (i % 2)}" '
-                     f'fill="{PALETTE[1]}">{escape(_short(label, 40))}</text></g>')
+                     f'fill="{PALETTE[1]}">{escape(_short(label, 80))}</text></g>')
     parts.append("</svg>")
     return "".join(parts)

@@ -188,7 +188,7 @@ class Site:
                 + filter_form("decision-table", controls, "Filter the decisions")
                 + table(["Reference", "Decided on", "Body", "Title", "Office holders",
                          "Topics", "Published"], rows, caption="Decision log",
-                        row_attrs=attrs).replace("<table", '<table id="decision-table"', 1)
+                        row_attrs=attrs, ident="decision-table")
             )
         self._write("decisions/index.html", "Decision log", body,
                     current="decisions/index.html", scripts=bool(rows))
@@ -425,8 +425,8 @@ class Site:
             parts.append(table(
                 ["Grant", "Recipient", "Purpose", "Funding body", "Awarded on", "Year",
                  "Amount (GBP)", "Paid (GBP)", "Status", "Source", "Check"], rows,
-                caption="Grants register", row_attrs=attrs,
-            ).replace("<table", '<table id="grant-table"', 1))
+                caption="Grants register", row_attrs=attrs, cls="register", ident="grant-table",
+            ))
             parts.append('<p>Each grant\'s evidence pack checks offline: see '
                          '<a href="verify.html">Check a record</a>.</p>')
         else:

@@ -53,7 +53,7 @@ def slug(key: str) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str = "",
-          cls: str = "", row_attrs: Sequence[str] | None = None) -> str:
+          cls: str = "", row_attrs: Sequence[str] | None = None, ident: str = "") -> str:
     """A data table; cells are HTML already (escape them with ``esc``)."""
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
     body = []
@@ -61,7 +61,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str
         attrs = f" {row_attrs[i]}" if row_attrs else ""
         body.append(f"<tr{attrs}>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    klass = f' class="{cls}"' if cls else ""
+    klass = (f' id="{ident}"' if ident else "") + (f' class="{cls}"' if cls else "")
     return (f'<div class="scroll"><table{klass}>{cap}<thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
@@ -149,7 +149,9 @@ header a { color: #fff; }
 .site-title { margin: 0 0 .3em; font-weight: 700; }
 nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .2em 1.2em; }
 nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
-main { padding: 1em 1.2em 2em; max-width: 78em; }
+main { padding: 1em 1.2em 2em; max-width: 90em; }
+table.register td:nth-child(1) { font-size: .85em; word-break: break-all; min-width: 9em; }
+table.register td:nth-child(3) { min-width: 20em; }
 footer { border-top: 4px solid #0b2545; padding: .5em 1.2em 2em; background: #f3f2f1;
          font-size: .95em; }
 footer pre, .note-text { white-space: pre-wrap; word-break: break-all; background: #fff;
