@@ -295,6 +295,22 @@ def test_every_internal_link_resolves(which: str, request: pytest.FixtureRequest
     assert checked > 100
 
 
+
+def test_either_backend_publishes_the_same_record(store_url: str, tmp_path: Path) -> None:
+    """A SQLite store is copied before it is read; a PostgreSQL one is read where it is. Both
+    give the same pages and read models, beside a checkpoint the store accepts."""
+    make_store(store_url)
+    code, out = run(store_url, ["publish", "--out", str(tmp_path / "site"), "--as-of", AS_OF])
+    assert code == 0, out
+    vkey = run(store_url, ["checkpoint", "--verifier-key"])[1].strip()
+    code, out = run(store_url, ["verify", "--checkpoint",
+                                str(tmp_path / "site/data/checkpoint.note"), "--verifier-key",
+                                vkey])
+    assert code == 0, out
+    grants = json.loads((tmp_path / "site/data/projections/grants.json").read_text())
+    assert grants["totals"]["awarded"] == "3500.50"
+    assert "kpcc-003" in (tmp_path / "site/decisions/index.html").read_text()
+
 # ---------------------------------------------------------------------------- open data
 
 
