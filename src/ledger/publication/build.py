@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..adapters.keys import KeyDir
 from ..adapters.store import StoreLocation
+from ..disclosure import PUBLIC
 from ..domain import DomainError
 from ..services import Ledger
 from .opendata import PLACEHOLDER_PREFIX, write_open_data
@@ -57,9 +58,10 @@ def _export_public() -> Callable[[str, Path], None] | None:
 def public_copy(source_url: str, work: Path) -> str:
     """Step (1): the public copy of the log at ``source_url``, as a SQLite store in ``work``.
 
-    Until ``ledger.disclosure.export_public`` exists (issue 15) there is no read policy to
-    apply: a SQLite store is copied as it is (so that the site and its checkpoint are of one
-    size) and a PostgreSQL store is read where it is.
+    Until ``ledger.disclosure.export_public`` exists (issue 15), a SQLite store is copied as
+    it is (so that the site and its checkpoint are of one size) and a PostgreSQL store is read
+    where it is; either way it is read as the public, so the read policy withholds what the
+    public may not see.
     """
     target = work / "public.db"
     export = _export_public()
@@ -105,7 +107,7 @@ def publish(source_url: str, out: Path, *, as_of: str | None = None,
     with tempfile.TemporaryDirectory(prefix="ledger-publish-") as work:
         copy_url = public_copy(source_url, Path(work))
         # step (2): the copy read as the public; a store of its own, its read models beside it
-        with Ledger(copy_url, mode="read") as copy:
+        with Ledger(copy_url, mode="read", reader=PUBLIC) as copy:
             snap = read_snapshot(copy, day, keys)
     staging = out.parent / f".{out.name}.publishing-{secrets.token_hex(4)}"
     try:
