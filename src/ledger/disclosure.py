@@ -20,6 +20,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -176,3 +177,13 @@ def withheld_summary(policy: ReadPolicy, event: Event) -> Mapping[str, Any] | No
     if not withheld:
         return None
     return {"fields": sorted(withheld), "basis": sorted(set(withheld.values()))}
+
+
+def export_public(source_url: str, out: Path) -> None:
+    """The public copy of the store at ``source_url`` in ``out`` (see ``public_copy``): what
+    publication builds from."""
+    from .public_copy import export_public as export
+    from .services import Ledger
+
+    with Ledger(source_url, mode="read") as ledger:
+        export(ledger, out)
