@@ -33,7 +33,7 @@ VENV = Path(sys.prefix)
 WALKTHROUGH = "### Walk-through"
 USING = "## Using the ledger"
 PEOPLE = ["admin", "officer1", "ce", "ann", "panel1", "auditor1"]
-SIGNERS = "12 events checked, 12 signatures checked; signers: admin 7, ann 2, ce 1, officer1 2"
+SIGNERS = "15 events checked, 15 signatures checked; signers: admin 7, ann 3, ce 2, officer1 3"
 REFUSAL = "error: not permitted: role: a panel_member may not record DecisionRecorded ("
 
 
@@ -146,23 +146,31 @@ def check_walkthrough(clone: Clone, run: Paste) -> str:
         assert re.search(rf"^{actor}\s+\S.*kent-pcc", out, re.M), f"{actor} not in the actors"
     for position, kind in ((8, "OfficeTermStarted"), (9, "DecisionRecorded"),
                            (10, "DecisionSignedOff"), (11, "DecisionSignedOff"),
-                           (12, "DecisionPublished")):
+                           (12, "DecisionPublished"), (13, "DecisionRecorded"),
+                           (14, "InterestDeclared"), (15, "EventRedacted")):
         assert f"recorded {kind} at position {position} " in out
     assert "\nexit 3\n" in out
+    # the confidential decision: the public finds nothing by its words, its auditor does; the
+    # Panel member reads them withheld, with the reason; the redacted interest is withheld too
+    assert re.search(r"^\(nothing\)\n.*\nkpcc-2013-003 ", out, re.M)
+    assert '"decision": "withheld (FOIA 2000 s.43(2) commercial interests)"' in out
+    assert "Her sister" not in out and "withheld (UK GDPR art. 6" in out
+    assert "a public copy: 2 payloads withheld" in out
     # the replay stops at the decision as recorded, before either sign-off
     assert re.search(r"^9\s+DecisionRecorded\s", out, re.M)
     assert not re.search(r"^10\s+DecisionSignedOff\s", out, re.M)
     # nothing was written by the refusal: the head is still the publication, in both verifies
-    assert len(re.findall(r"^OK position 12 hash [0-9a-f]{64}", out, re.M)) == 2
-    assert re.search(r"^OK position 12 hash [0-9a-f]{64} \(extends digest at 12\)$", out, re.M)
-    assert out.count(f"log {created.group(1)}\n") == 2
-    assert out.count(SIGNERS + "\n") == 2
+    # (the public copy's verify gives the same head, log and signatures as the master's)
+    assert len(re.findall(r"^OK position 15 hash [0-9a-f]{64}", out, re.M)) == 3
+    assert re.search(r"^OK position 15 hash [0-9a-f]{64} \(extends digest at 15\)$", out, re.M)
+    assert out.count(f"log {created.group(1)}\n") == 3
+    assert out.count(SIGNERS + "\n") == 3
     assert "wrote the evidence pack for kpcc-2013-001" in out
     assert "left set:  \n" in out  # the walk-through unset both variables
 
     own = clone.folder / "events_store" / "walkthrough"
     digest = json.loads((own / "digest.json").read_text())
-    assert (digest["position"], digest["log_id"]) == (12, created.group(1))
+    assert (digest["position"], digest["log_id"]) == (15, created.group(1))
     assert any((own / "evidence-kpcc-2013-001").iterdir())
     keys = sorted(own.glob("keys/*.key"))
     # the people's keys, and the log's own key (which signs the evidence pack's checkpoint)
@@ -177,8 +185,8 @@ def check_walkthrough(clone: Clone, run: Paste) -> str:
 
 def test_the_walkthrough_runs_as_written_and_again(clone: Clone) -> None:
     text = section(WALKTHROUGH)
-    for claim in (SIGNERS, REFUSAL.removeprefix("error: "), "OK position 12 hash",
-                  "(extends digest at 12)", "rm -rf events_store/walkthrough"):
+    for claim in (SIGNERS, REFUSAL.removeprefix("error: "), "OK position 15 hash",
+                  "(extends digest at 15)", "rm -rf events_store/walkthrough"):
         assert claim in text, f"the README no longer says {claim!r}"
     (block,) = shell_blocks(text)
 
