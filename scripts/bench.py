@@ -2,7 +2,7 @@
 
     bash scripts/bench [--quick] [--events N] [--runs N] [--backend sqlite|postgresql ...]
 
---quick: 10,000 events on each backend (1-2 minutes), a smoke check. Default: 1,000,000
+--quick: 10,000 events on each backend (2-3 minutes), a smoke check. Default: 1,000,000
 events, the scale the goals are set for (an estimated hour on two idle cores: Ed25519 signing
 and verifying cost ~50 and ~180 us an event there). SQLite is a temporary
 file; PostgreSQL (127.0.0.1:5432, database test, or $BENCH_POSTGRES) a schema created for the
@@ -11,6 +11,8 @@ Absolute times on a shared machine are noise; the ratios are the point. Every lo
 it starts with a genesis and the synthetic records officer signs the history
 (src/ledger/synthetic.py); the CLI measures write as a registered officer with a key in a
 temporary LEDGER_KEY_DIR, against the peer click CLI `sqlite-utils` (a dev dependency).
+Issue 14's proofs, their size and the tree's cost to appends are in scripts/bench_proofs.py;
+the tree-upkeep measure appends to the log, so it runs last.
 """
 
 from __future__ import annotations
@@ -241,7 +243,7 @@ def trail_latency(url: str, runs: int = 40) -> tuple[float, float]:
     samples = []
     with runner.reading() as rows:
         for n in range(runs):
-            question = {"date_from": f"{2012 + n % 10}-01-01", "limit": 50,
+            question: dict[str, Any] = {"date_from": f"{2012 + n % 10}-01-01", "limit": 50,
                         **({"text": "decision"} if n % 2 else {"body": COMMISSIONER})}
             started = time.perf_counter()
             found = DECISION_TRAIL.decisions(rows, Ask.of(), **question)
@@ -258,7 +260,9 @@ OFFICER = "bench-officer"
 
 def cli_environment(url: str, folder: Path) -> dict[str, str]:
     """The environment the CLI measures run in: a key directory holding a new key for an
-    officer of the first area's commissioner, whom the synthetic administrator registers."""
+    officer of the first area's commissioner, whom the synthetic administrator registers, and
+    the log's own key, which signs its checkpoints (made at the genesis, as `ledger init`
+    makes it: see ledger.provisioning)."""
     from ledger.adapters.keys import KeyDir
     from ledger.services import Ledger
     from ledger.synthetic import COMMISSIONER, register
@@ -269,6 +273,9 @@ def cli_environment(url: str, folder: Path) -> dict[str, str]:
         if ledger.get("actor", OFFICER) is None:
             register(ledger, OFFICER, "Bench officer", ["officer"], COMMISSIONER,
                      officer.public_text)
+        log_id = ledger.chain.log_id()
+        assert log_id is not None, "a synthetic log has a log id"
+        keys.signer_or_new(f"log-{uuid.UUID(bytes=log_id)}")
     env = {**os.environ, "LEDGER_KEY_DIR": str(keys.path),
            # bytecode cached as on any installed machine, for ledger and the peer alike (an
            # editable install has none until a first run writes it; PYTHONDONTWRITEBYTECODE
@@ -305,7 +312,16 @@ def mean_state_size(url: str) -> int:
 
 
 def measure(backend: str, events: int, runs: int) -> list[dict[str, Any]]:
-    def row(measure: str, value: float, baseline: float, goal: str, met: bool,
+    from bench_proofs import (
+        APPEND_BATCH,
+        APPEND_PAIRS,
+        REPEATS,
+        SAMPLES,
+        proof_measures,
+        tree_upkeep,
+    )
+
+    def row(measure: str, value: float, baseline: float, goal: str, met: bool | None,
             **extra: Any) -> None:
         found.append({"measure": measure, "value": value, "baseline": baseline,
                       "ratio": value / baseline, "goal": goal, "met": met, **extra})
@@ -321,12 +337,33 @@ def measure(backend: str, events: int, runs: int) -> list[dict[str, Any]]:
             ">= 0.25", imported / raw >= 0.25,
             baseline_is=f"raw executemany, rows of {size} bytes")
 
-        say(f"{backend}: CLI cold starts, medians of {runs} (beside sqlite-utils)")
         folder = Path(scratch)
         env = cli_environment(url, folder)
+        say(f"{backend}: {SAMPLES} inclusion and {SAMPLES} consistency proofs, beside raw reads")
+        proofs = proof_measures(url, LEDGER, env)
+        at = f"{proofs['size']:,} events"
+        for kind in ("inclusion", "consistency"):
+            (p50, p95), first = proofs[kind], proofs[f"{kind} first"][1]
+            row(f"{kind} proof generation p95 at {at}, best of {REPEATS} tries (s; p50 "
+                f"{p50 * 1000:.2f} ms; first tries' p95 {first * 1000:.2f} ms)", p95,
+                proofs[f"{kind} raw"][1], "<= 0.005 s", p95 <= 0.005, p50=p50, first_p95=first,
+                baseline_is=f"one raw SELECT of each tree row it reads (<= "
+                f"{proofs['reads'][kind]}), p95")
+        for kind in ("inclusion", "consistency"):
+            size = proofs[f"{kind} bytes"]
+            hashes = (f"{size['hashes'] - 1} hashes and the leaf hash" if kind == "inclusion"
+                      else f"{size['hashes']} hashes")
+            row(f"largest {kind} proof at {at}, the JSON `ledger proof` prints (bytes; "
+                f"{hashes}; compact JSON {size['compact']})", size["printed"],
+                size["raw"], "<= 1024 bytes", size["printed"] <= 1024, hashes=size["hashes"],
+                compact=size["compact"], baseline_is="its hashes as raw bytes")
+
+        say(f"{backend}: CLI cold starts, medians of {runs} (beside sqlite-utils)")
         times = cold_starts({
             "record": lambda: record_decision(url),
             "insert": lambda: peer_insert(folder),
+            "checkpoint": lambda: [*LEDGER, "--store", url, "checkpoint", "-o",
+                                   str(folder / "checkpoint.note")],
             "help": lambda: [*LEDGER, "--help"],
             "peer help": lambda: [*PEER, "--help"],
             "pass": lambda: [sys.executable, "-c", "pass"],
@@ -339,6 +376,10 @@ def measure(backend: str, events: int, runs: int) -> list[dict[str, Any]]:
             times["help"], times["peer help"], "<= 1.0x and <= 0.25 s",
             times["help"] <= min(times["peer help"], 0.25), python=times["pass"],
             baseline_is="`sqlite-utils --help`")
+        beyond = times["checkpoint"] - times["help"]
+        row(f"`ledger checkpoint -o FILE` cold start (s; {beyond * 1000:+.0f} ms beyond "
+            "`ledger --help`)", times["checkpoint"], times["help"], "<= `--help` + 0.050 s",
+            beyond <= 0.050, beyond=beyond, baseline_is="`ledger --help` cold start")
 
         say(f"{backend}: rebuild, verify and their raw baselines")
         # each baseline runs before and after what it is compared with, and the faster run
@@ -369,6 +410,18 @@ def measure(backend: str, events: int, runs: int) -> list[dict[str, Any]]:
         row(f"decision-trail first page p95 (s; p50 {p50:.4f})", p95, small_p95,
             "<= 0.020 s; growth <= 2x", p95 <= 0.020 and p95 / small_p95 <= 2, p50=p50,
             baseline_is=f"same query at {SMALL:,}")
+
+        say(f"{backend}: appends with the tree kept and with its table set aside, in turns")
+        upkeep = tree_upkeep(url)  # last: it appends to the log
+        for kind, what in (("batched", f"batches of {APPEND_BATCH:,}"),
+                           ("single", "one fact per call")):
+            low, high = upkeep[f"{kind} range"]
+            row(f"append with tree upkeep, {what} (events/s; end to end against the tree "
+                f"table set aside: median {upkeep[f'{kind} end to end']:.2f} of "
+                f"{APPEND_PAIRS} pairs, range {low:.2f}-{high:.2f})", upkeep[kind],
+                upkeep[f"{kind} less tree"], "report", None,
+                end_to_end=upkeep[f"{kind} end to end"], end_to_end_range=[low, high],
+                baseline_is="the same appends less the tree's upkeep timed inside them")
     return found
 
 
@@ -380,6 +433,9 @@ def processes(head: int) -> str:
     return f"{parts} process{'es' if parts > 1 else ''}"
 
 
+MET = {True: "yes", False: "no", None: "-"}
+
+
 def table(events: int, results: dict[str, list[dict[str, Any]]]) -> str:
     lines = [f"events: {events:,} ({time.strftime('%Y-%m-%d')})", "",
              "| backend | measure | value | baseline in the same run | ratio | goal | met |",
@@ -388,13 +444,13 @@ def table(events: int, results: dict[str, list[dict[str, Any]]]) -> str:
         for r in rows:
             lines.append(f"| {backend} | {r['measure']} | {r['value']:,.4g} | "
                          f"{r['baseline']:,.4g} ({r['baseline_is']}) | {r['ratio']:.3f} | "
-                         f"{r['goal']} | {'yes' if r['met'] else 'no'} |")
+                         f"{r['goal']} | {MET[r['met']]} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"{SMALL:,} events, 1-2 minutes")
+    parser.add_argument("--quick", action="store_true", help=f"{SMALL:,} events, 2-3 minutes")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=7,
                         help="cold starts per CLI measure, of which the median counts")

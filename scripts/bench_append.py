@@ -6,7 +6,9 @@
 On SQLite (a temporary file) and PostgreSQL (a schema created and dropped), in the same run:
 batched appends through the service (batches of 1,000), single appends (one fact per call),
 validated, signed and hash-chained on a log made by its genesis (src/ledger/synthetic.py),
-and the baseline: one executemany of rows of the same byte size in one transaction.
+and the baseline: one executemany of rows of the same byte size in one transaction. The
+batched appends run again on a log whose Merkle tree table is dropped after its genesis (a store
+made before the tree, for which appends keep none): the ratio is what the tree's upkeep costs.
 """
 
 from __future__ import annotations
@@ -43,10 +45,18 @@ def body() -> Any:
         "source": {"document": "bench"}, "name": "Bench", "body_type": "pcc_office"})
 
 
-def ledger_rates(url: str, n: int, single: int) -> tuple[float, float, int]:
+def ledger_rates(url: str, n: int, single: int, tree: bool = True) -> tuple[float, float, int]:
+    from ledger.services import Ledger
     from ledger.synthetic import create
 
     ledger = create(url)  # a signed log: genesis, then a records officer signs the rest
+    if not tree:
+        from bench_proofs import drop_tree
+
+        signer = ledger.signer
+        ledger.close()
+        drop_tree(url)
+        ledger = Ledger(url, signer=signer)
     ledger.record([body()])
     batch = facts(n, "batched")
     started = time.perf_counter()
@@ -106,36 +116,44 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=500)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    results = []
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as folder:
         batched, singles, size = ledger_rates(f"sqlite:///{folder}/ledger.db", args.events,
                                               args.single)
+        bare = ledger_rates(f"sqlite:///{folder}/bare.db", args.events, 0, tree=False)[0]
         raw = raw_sqlite(Path(folder) / "raw.db", args.events, size)
         results.append({"backend": "sqlite", "batched": batched, "single": singles,
-                        "raw_executemany": raw, "state_bytes": size})
+                        "batched_without_tree": bare, "raw_executemany": raw,
+                        "state_bytes": size})
     if not args.no_postgres:
         import psycopg
 
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        schema, bare_schema = (f"bench_{uuid.uuid4().hex[:10]}" for _ in range(2))
         with psycopg.connect(**PG, autocommit=True) as conn:  # type: ignore[arg-type]
             conn.execute(f'CREATE SCHEMA "{schema}"')
+            conn.execute(f'CREATE SCHEMA "{bare_schema}"')
         try:
             url = f"postgresql://postgres@127.0.0.1:5432/test?schema={schema}"
             batched, singles, size = ledger_rates(url, args.events, args.single)
+            bare = ledger_rates(url.replace(schema, bare_schema), args.events, 0, tree=False)[0]
             raw = raw_postgres(schema, args.events, size)
             results.append({"backend": "postgresql", "batched": batched, "single": singles,
-                            "raw_executemany": raw, "state_bytes": size})
+                            "batched_without_tree": bare, "raw_executemany": raw,
+                            "state_bytes": size})
         finally:
             with psycopg.connect(**PG, autocommit=True) as conn:  # type: ignore[arg-type]
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                conn.execute(f'DROP SCHEMA "{bare_schema}" CASCADE')
     print(f"events: {args.events:,} batched (batches of 1,000), {args.single:,} single")
     print("| backend | state bytes | raw executemany (ev/s) | batched (ev/s) | ratio | "
-          "single (ev/s) | ratio |")
-    print("|---|---|---|---|---|---|---|")
+          "single (ev/s) | ratio | batched without tree (ev/s) | with / without tree |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['backend']} | {r['state_bytes']} | {r['raw_executemany']:,.0f} | "
               f"{r['batched']:,.0f} | {r['batched'] / r['raw_executemany']:.3f} | "
-              f"{r['single']:,.0f} | {r['single'] / r['raw_executemany']:.4f} |")
+              f"{r['single']:,.0f} | {r['single'] / r['raw_executemany']:.4f} | "
+              f"{r['batched_without_tree']:,.0f} | "
+              f"{r['batched'] / r['batched_without_tree']:.3f} |")
     Path("bench-results").mkdir(exist_ok=True)
     Path("bench-results/append.json").write_text(json.dumps(results, indent=2))
 
