@@ -6,6 +6,7 @@ use (``catalogue``): importing the domain builds only the base classes.
 
 from typing import TYPE_CHECKING, Any
 
+from . import _plugins  # noqa: F401  (before any model is built: no pydantic plugins)
 from .base import (
     Aggregate,
     DomainError,
