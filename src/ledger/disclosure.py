@@ -113,11 +113,14 @@ class ReadPolicy:
 
     def withheld(self, event: Event) -> dict[str, str]:
         """The fields of ``event`` withheld from this reader, with their basis."""
-        if self.raw or event.body in self.reader.bodies:
+        confidential = confidential_fields(event)
+        # an event's id is a hash: worked out only where some redaction could name it
+        changes = self.changes.get(event.id, ()) if self.changes else ()
+        if self.raw or not (confidential or changes) or event.body in self.reader.bodies:
             return {}
-        withheld = dict.fromkeys(confidential_fields(event),
+        withheld = dict.fromkeys(confidential,
                                  getattr(event, "confidential_reason", "") or "confidential")
-        for change in self.changes.get(event.id, ()):
+        for change in changes:
             names = withholdable(type(event)) if "*" in change.fields else change.fields
             for name in names:
                 if isinstance(change, EventRedacted):

@@ -85,9 +85,7 @@ def withholdable(cls: type[Event]) -> tuple[str, ...]:
 
 def confidential_fields(event: Event) -> tuple[str, ...]:
     """The fields an event withholds by its own terms (a confidential decision's words)."""
-    if getattr(event, "confidentiality", None) == "confidential" and event.type == (
-        "DecisionRecorded"
-    ):
+    if type(event).__name__ == "DecisionRecorded" and event.confidentiality == "confidential":  # type: ignore[attr-defined]
         return CONFIDENTIAL_FIELDS
     return ()
 
