@@ -70,6 +70,10 @@ def store_url(backend: str, tmp_path: Path) -> Iterator[str]:
     yield pg_url(schema)
     with pg_connect() as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        for (readers,) in conn.execute(  # the read models of readers who see withheld content
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (f"{schema}_readers_%",)
+        ).fetchall():
+            conn.execute(f'DROP SCHEMA IF EXISTS "{readers}" CASCADE')
 
 
 @pytest.fixture
