@@ -9,12 +9,11 @@ first checkpoint taken on a machine that has none: publish its verifier key).
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from .adapters.keys import KeyDir, KeyFileError, Signer, verify_signature
-from .disclosure import for_entity
-from .domain import DomainError
+from .errors import DomainError
 from .integrity.checkpoint import (
     Checkpoint,
     NoteError,
@@ -22,24 +21,43 @@ from .integrity.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from .integrity.merkle import consistency_proof, inclusion_proof, tree_root
-from .services import Ledger
+from .integrity.merkle import (
+    Node,
+    consistency_nodes,
+    consistency_proof,
+    inclusion_nodes,
+    inclusion_proof,
+    root_nodes,
+    tree_root,
+)
+
+if TYPE_CHECKING:
+    from .adapters.store import ChainReader
+    from .services import Ledger
+
+
+class Chained(Protocol):
+    """What proofs need of a store: its chain (a ``Ledger``, or the chain alone, which opens
+    without the domain's event models: a checkpoint starts faster)."""
+
+    @property
+    def chain(self) -> ChainReader: ...
 
 ORIGIN_PREFIX = "police-governance-ledger/"
 
 
-def _log_name(ledger: Ledger) -> str:
+def _log_name(ledger: Chained) -> str:
     log_id = ledger.chain.log_id()
     if log_id is None or not ledger.chain.has_tree():
         raise DomainError("store", "this store was made before log ids and trees: no proofs")
     return str(UUID(bytes=log_id))
 
 
-def origin(ledger: Ledger) -> str:
+def origin(ledger: Chained) -> str:
     return ORIGIN_PREFIX + _log_name(ledger)
 
 
-def log_signer(ledger: Ledger, keys: KeyDir, *, create: bool = False) -> Signer:
+def log_signer(ledger: Chained, keys: KeyDir, *, create: bool = False) -> Signer:
     """The log's key on this machine: made only by the body signing a checkpoint
     (``create``); an auditor's commands use the one there is, or say there is none."""
     name = f"log-{_log_name(ledger)}"
@@ -55,16 +73,17 @@ def log_signer(ledger: Ledger, keys: KeyDir, *, create: bool = False) -> Signer:
         ) from None
 
 
-def verifier_key(ledger: Ledger, keys: KeyDir, *, create: bool = False) -> VerifierKey:
+def verifier_key(ledger: Chained, keys: KeyDir, *, create: bool = False) -> VerifierKey:
     return VerifierKey(origin(ledger), log_signer(ledger, keys, create=create).public)
 
 
-def current(ledger: Ledger) -> Checkpoint:
-    size = ledger.chain.census().last
-    return Checkpoint(origin(ledger), size, tree_root(size, ledger.chain.node))
+def current(ledger: Chained) -> Checkpoint:
+    size = ledger.chain.head()[0]
+    return Checkpoint(origin(ledger), size,
+                      tree_root(size, _fetched(ledger.chain, root_nodes(size))))
 
 
-def checkpoint_note(ledger: Ledger, keys: KeyDir) -> str:
+def checkpoint_note(ledger: Chained, keys: KeyDir) -> str:
     """The signed note of the log as it is now (the log's key is made if this machine has
     none: publish its verifier key)."""
     signer = log_signer(ledger, keys, create=True)
@@ -72,7 +91,7 @@ def checkpoint_note(ledger: Ledger, keys: KeyDir) -> str:
                            signer.sign)
 
 
-def read_checkpoint(ledger: Ledger, raw: bytes | str, key: VerifierKey, what: str) -> Checkpoint:
+def read_checkpoint(ledger: Chained, raw: bytes | str, key: VerifierKey, what: str) -> Checkpoint:
     """A checkpoint of this log, its signature checked, and its tree the one the log has at
     that size: DomainError (exit 2) for a note that is not this log's, CheckFailed (exit 1)
     for a log that no longer has that tree."""
@@ -83,34 +102,49 @@ def read_checkpoint(ledger: Ledger, raw: bytes | str, key: VerifierKey, what: st
         checkpoint, _ = open_checkpoint(raw, key, verify_signature, origin=origin(ledger))
     except NoteError as exc:
         raise DomainError(what, str(exc)) from None
-    head = ledger.chain.census().last
+    head = ledger.chain.head()[0]
     if checkpoint.size > head:
         raise CheckFailed(Problem(head + 1, "truncated", f"the checkpoint attests "
                                   f"{checkpoint.size} events; the log now ends at {head}"))
-    if tree_root(checkpoint.size, ledger.chain.node) != checkpoint.root:
+    if tree_root(checkpoint.size, _fetched(ledger.chain, root_nodes(checkpoint.size))) != (
+        checkpoint.root
+    ):
         raise CheckFailed(Problem(1, "rewritten", f"the log's tree at size {checkpoint.size} "
                                   "is not the one the checkpoint signs"))
     return checkpoint
+
+
+def _fetched(chain: ChainReader, addresses: list[tuple[int, int]]) -> Node:
+    """The tree nodes a proof reads, fetched in one query; any other is read on demand."""
+    found = chain.nodes(addresses)
+
+    def node(level: int, index: int) -> bytes:
+        stored = found.get((level, index))
+        return stored if stored is not None else chain.node(level, index)
+
+    return node
 
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
-def inclusion(ledger: Ledger, position: int, size: int) -> dict[str, Any]:
+def inclusion(ledger: Chained, position: int, size: int) -> dict[str, Any]:
     if not 1 <= position <= size:
         raise DomainError("position", f"{position} is not in a tree of {size} events")
-    hashes = inclusion_proof(position - 1, size, ledger.chain.node)
+    hashes = inclusion_proof(position - 1, size, _fetched(
+        ledger.chain, [*inclusion_nodes(position - 1, size), (0, position - 1)]))
     return {"position": position, "leaf_index": position - 1, "tree_size": size,
             "leaf_hash": _b64(ledger.chain.node(0, position - 1)),
             "hashes": [_b64(h) for h in hashes]}
 
 
-def consistency(ledger: Ledger, old_size: int, new_size: int) -> dict[str, Any]:
+def consistency(ledger: Chained, old_size: int, new_size: int) -> dict[str, Any]:
     if not 0 < old_size <= new_size:
         raise DomainError("old", f"a tree of {old_size} events does not precede one of "
                                  f"{new_size}")
-    hashes = consistency_proof(old_size, new_size, ledger.chain.node)
+    hashes = consistency_proof(old_size, new_size, _fetched(
+        ledger.chain, consistency_nodes(old_size, new_size)))
     return {"old_size": old_size, "new_size": new_size, "hashes": [_b64(h) for h in hashes]}
 
 
@@ -126,7 +160,7 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
     basis."""
     from .adapters.chain import genesis_hash
     from .adapters.codec import decode_event
-    from .disclosure import withheld_summary
+    from .disclosure import for_entity, withheld_summary
     from .integrity.signatures import public_key_text
 
     head = ledger.chain.census().last
@@ -178,7 +212,7 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
     }
 
 
-def _registered_keys(ledger: Ledger) -> dict[tuple[str | None, bytes | None], bytes]:
+def _registered_keys(ledger: Chained) -> dict[tuple[str | None, bytes | None], bytes]:
     from .audit import _key_changes
     from .integrity.signatures import key_id
 

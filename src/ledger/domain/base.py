@@ -31,17 +31,10 @@ from pydantic import (
     model_validator,
 )
 
+from ..errors import DomainError
+
 # Fixed forever: aggregate ids and event ids are derived from it.
 LEDGER_NAMESPACE = UUID("6f1d3a52-2c4e-5b8a-9d37-0a1c6e4b7f21")
-
-
-class DomainError(ValueError):
-    """A fact that cannot be recorded; ``field`` names what is wrong."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 def domain_error_from(exc: ValidationError) -> DomainError:

@@ -380,8 +380,6 @@ def one_line(text: str) -> str:
 
 
 def _run(entry: click.Group, args: list[str] | None) -> int:
-    from pydantic import ValidationError
-
     if args is not None and any("\x00" in arg for arg in args):
         # no operating system passes one in a command line; only a caller in-process can
         click.echo("error: an argument holds a NUL character", err=True)
@@ -403,14 +401,21 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
     except click.Abort:
         click.echo("aborted", err=True)
         return EXIT_CHECK_FAILED
-    except ValidationError as exc:
-        from ..domain.base import domain_error_from
-
-        click.echo(f"error: {one_line(str(domain_error_from(exc)))}", err=True)
-        return EXIT_BAD_INPUT
     except Exception as exc:  # one line, never a traceback
+        if _is_validation_error(exc):
+            from ..domain.base import domain_error_from
+
+            click.echo(f"error: {one_line(str(domain_error_from(exc)))}", err=True)  # type: ignore[arg-type]
+            return EXIT_BAD_INPUT
         return _report(exc)
     return returned if isinstance(returned, int) else EXIT_OK
+
+
+def _is_validation_error(exc: Exception) -> bool:
+    """pydantic's, asked without importing pydantic: a command that never loaded it (a
+    checkpoint, --help) cannot have raised one, and starts without its import time."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(exc, pydantic.ValidationError)
 
 
 def _report(exc: Exception) -> int:
