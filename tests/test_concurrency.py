@@ -20,9 +20,11 @@ def stale(reader: Ledger, kind: str, key: str, monkeypatch: pytest.MonkeyPatch) 
     """Freezes what ``reader`` sees of one entity: its next write is based on an old read."""
     frozen = reader.history(kind, key)
     wanted = aggregate_id(kind, key)
-    original = reader._load
+    original, original_many = reader._load, reader._load_many
     monkeypatch.setattr(reader, "_load",
                         lambda oid: list(frozen) if oid == wanted else original(oid))
+    monkeypatch.setattr(reader, "_load_many", lambda oids: {
+        **original_many(oids), **({wanted: list(frozen)} if wanted in set(oids) else {})})
 
 
 def test_two_writers_of_one_version_one_wins(

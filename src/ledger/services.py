@@ -272,6 +272,12 @@ class Ledger:
     def _load(self, originator_id: UUID) -> list[Event]:
         return list(self.app.events.get(originator_id))  # type: ignore[arg-type]
 
+    def _load_many(self, originator_ids: Iterable[UUID]) -> dict[UUID, list[Event]]:
+        """What ``_load`` reads, for many entities in one query (those with no events are
+        left out): an append's reads of the entities it touches and names."""
+        return {oid: [decode_event(*row) for row in rows]
+                for oid, rows in self.chain.histories(originator_ids).items()}
+
     def positions(self, notification_ids: Sequence[int]) -> list[int]:
         return self.chain.positions(notification_ids)
 
@@ -342,6 +348,7 @@ class _Batch:
         """Each entity's state, folded once and then evolved event by event as facts join."""
         self.created: dict[str, set[UUID]] = {}
         """The entities each creating event type made in the log, read once per batch."""
+        self._resolved: dict[tuple[str, str | None], tuple[type[Event], type[Aggregate]]] = {}
 
     def before(self, cls: type[A], originator_id: UUID) -> A | None:
         """An entity's state before this batch."""
@@ -372,26 +379,45 @@ class _Batch:
         return [state for state in found if state is not None]
 
     def _append(self, cls: type[Aggregate], event: Event) -> None:
-        history = self.history(event.originator_id)
-        current = self.state(cls, event.originator_id)
-        history.append(event)
+        oid = event.originator_id
+        history = self.history(oid)
         if event.corrects is not None:  # a correction rewrites how history reads: fold again
-            self.states[event.originator_id] = fold(cls, history)
-        elif event.creates:
-            self.states[event.originator_id] = cls.create(event)
-        elif current is not None:
-            self.states[event.originator_id] = current.evolve(event)
+            history.append(event)
+            self.states[oid] = fold(cls, history)
+        elif event.creates:  # its state is made from its history if asked for: most are not
+            history.append(event)
+            self.states.pop(oid, None)
+        else:
+            current = self.state(cls, oid)
+            history.append(event)
+            if current is not None:
+                self.states[oid] = current.evolve(event)
 
     def prefetch(self, facts: Sequence[Fact]) -> None:
-        """One query finds which of the batch's entities exist; the rest start with an empty
-        history instead of a read each (a bulk import creates most of what it touches)."""
+        """Reads, in one query, the histories of the entities the batch's facts touch and of
+        those they name (the references they must find); every other one starts with an empty
+        history, not a read each (a bulk import creates most of what it touches)."""
         ids = set()
         for fact in facts:
             with contextlib.suppress(DomainError):  # add() reports it, in order
-                ids.add(aggregate_id(self._aggregate(fact).kind, fact.key))
+                cls, aggregate = self.resolve(fact)
+                ids.add(aggregate_id(aggregate.kind, fact.key))
+                for field, kind in _references_of(cls):
+                    ref = fact.fields.get(field)
+                    if isinstance(ref, str):  # as the event will hold it (a Key is stripped)
+                        ids.add(aggregate_id(kind, ref.strip()))
         unread = ids - self.histories.keys()
-        for originator_id in unread - self.ledger.chain.existing(unread):
-            self.histories[originator_id] = []
+        loaded = self.ledger._load_many(unread)
+        for originator_id in unread:
+            self.histories[originator_id] = loaded.get(originator_id, [])
+
+    def resolve(self, fact: Fact) -> tuple[type[Event], type[Aggregate]]:
+        """The fact's event type and kind of entity, looked up once a batch for each pair."""
+        key = (fact.type, fact.kind)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = (event_type(fact.type), self._aggregate(fact))
+        return found
 
     @staticmethod
     def _aggregate(fact: Fact) -> type[Aggregate]:
@@ -404,8 +430,7 @@ class _Batch:
         return aggregate_kind(fact.kind)
 
     def add(self, fact: Fact) -> Event:
-        cls = event_type(fact.type)
-        aggregate = self._aggregate(fact)
+        cls, aggregate = self.resolve(fact)
         originator_id = aggregate_id(aggregate.kind, fact.key)
         history = self.history(originator_id)
         fields = dict(fact.fields)
@@ -424,7 +449,7 @@ class _Batch:
             )
         except ValidationError as exc:
             raise domain_error_from(exc) from None
-        state = self.state(aggregate, originator_id)
+        state = None if cls.creates and not history else self.state(aggregate, originator_id)
         if cls.creates:
             if history and event.corrects is None:
                 raise DomainError("key", f"{aggregate.kind} '{fact.key}' already exists")
