@@ -64,6 +64,7 @@ REFERENCES: Mapping[str, str] = {
     "panel": "body",
     "plan": "plan",
     "to_plan": "plan",
+    "by_decision": "decision",
 }
 """Fields that name another entity, by the same name everywhere: each must already exist."""
 

@@ -23,6 +23,10 @@ class GrantAwarded(Event):
     funding_body: Key
     plan: Key | None = None
     item: Key | None = None
+    by_decision: Key | None = None
+    """The Record of Decision that awarded the grant (its reference), which must be in the
+    ledger. Added after awards were first stored: one stored without it reads as None, so the
+    class stays at version 1 (README, "Event schema evolution")."""
 
 
 class GrantVaried(Event):
@@ -50,6 +54,7 @@ class Grant(Aggregate):
     funding_body: str
     plan: str | None
     item: str | None
+    by_decision: str | None = None
     paid: Decimal = Decimal(0)
     withdrawn: bool = False
 
