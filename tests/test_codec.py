@@ -195,6 +195,9 @@ def test_any_valid_event_decodes_to_what_validation_gives(
 ) -> None:
     if not isinstance(recorded_at, datetime):
         recorded_at = datetime(recorded_at.year, recorded_at.month, recorded_at.day, tzinfo=UTC)
+    happened = effective_at if isinstance(effective_at, datetime) else datetime(
+        effective_at.year, effective_at.month, effective_at.day, tzinfo=UTC) + timedelta(days=1)
+    recorded_at = max(recorded_at, happened)  # a valid event is recorded once it happened
     event = build("GrantAwarded", effective_at=effective_at, purpose=text, amount=amount,
                   recipient=text, plan=plan, source={"document": text, "location": location},
                   recorded_at=recorded_at)

@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 
+from ledger.dates import instant, local_day, parse_when
 from ledger.domain import Event
 
 END_OF_TIME = "9999-12-31 23:59:59.999999"
@@ -49,14 +50,26 @@ END_OF_TIME = "9999-12-31 23:59:59.999999"
 def moment(value: date | datetime | str | None, *, end_of_day: bool = True) -> str:
     """One sortable text form for both times: 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC.
 
-    A bare date means the whole of that day when asking (``end_of_day``), its start when
-    stamping an event that happened on it.
+    A bare date stamping an event that happened on it (``end_of_day=False``) is stored as its
+    midnight in this form, which lies inside its London day; asking, a bare date means the end
+    of its London day (``asked``). Text is read by ``ledger.dates``' rules.
     """
     if value is None:
         return END_OF_TIME
     if isinstance(value, str):
-        value = _parse(value)
+        value = parse_when(value, "date")
+    if end_of_day and not isinstance(value, datetime):
+        return asked(value, "date")
     return _moment(value, end_of_day)
+
+
+def asked(value: date | datetime | str, field: str, *, end: bool = True) -> str:
+    """A question's bound as a stored moment: a timestamp as it is; a date as the start, or
+    (``end``) the end, of its London day. Text is read by ``ledger.dates``' rules, and a bad
+    one is a DomainError naming ``field``."""
+    if isinstance(value, str):
+        value = parse_when(value, field)
+    return _moment(instant(value, end=end), True)
 
 
 @functools.lru_cache(maxsize=4_096, typed=True)
@@ -69,19 +82,20 @@ def _moment(value: date | datetime, end_of_day: bool) -> str:
     return f"{value.isoformat()} {'23:59:59.999999' if end_of_day else '00:00:00.000000'}"
 
 
+@functools.lru_cache(maxsize=65_536)
+def day_of(stored: str) -> str:
+    """The London day (ISO) of a stored moment: what a date-only view shows and filters on
+    (a decision at 00:30 BST on 1 May is stored as 23:30 on 30 April, UTC, and decided on
+    1 May)."""
+    return local_day(datetime.fromisoformat(stored).replace(tzinfo=UTC)).isoformat()
+
+
 def iso(value: str, *, date_if_midnight: bool = False) -> str:
     """A stored moment back as ISO 8601: '2012-11-22' for a day, else a UTC timestamp."""
     day, clock = value[:10], value[11:]
     if date_if_midnight and clock == "00:00:00.000000":
         return day
     return f"{day}T{clock}+00:00"
-
-
-def _parse(text: str) -> date | datetime:
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not an ISO 8601 date or timestamp") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +193,12 @@ class Ask:
 
     @classmethod
     def of(cls, as_of: Any = None, known_at: Any = None) -> Ask:
-        return cls(moment(as_of), moment(known_at))
+        """Each given as a date (the end of that London day), a timestamp, or text either way
+        (a bad one is a DomainError naming the field); None asks about everything."""
+        return cls(
+            END_OF_TIME if as_of is None else asked(as_of, "as_of"),
+            END_OF_TIME if known_at is None else asked(known_at, "known_at"),
+        )
 
 
 @dataclass(frozen=True)

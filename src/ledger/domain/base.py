@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args
 from uuid import UUID, uuid5
 
 from pydantic import (
@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..dates import FORMS, checked, local_day, not_after, parse_day, parse_when
 from ..errors import DomainError
 
 # Fixed forever: aggregate ids and event ids are derived from it.
@@ -182,6 +183,28 @@ class Event(BaseModel):
     @model_validator(mode="after")
     def _no_refused_characters(self) -> Self:
         """Every text field, nested ones too, in one pass (a validator per field costs a call
+    @model_validator(mode="before")
+    @classmethod
+    def _read_dates(cls, data: Any) -> Any:
+        """Every date given, as text or as an object, by the ledger's one set of date rules
+        (``ledger.dates``), before pydantic reads it (pydantic would take ``20130501`` for Unix
+        seconds); and the fact has happened by the time it is recorded."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name, timestamps in _date_fields(cls):
+            value = data.get(name)
+            if isinstance(value, str):
+                data[name] = parse_when(value, name) if timestamps else parse_day(value, name)
+            elif isinstance(value, date):
+                checked(value, name)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                raise DomainError(name, f"{value!r} is a number, not a date ({FORMS})")
+        effective, recorded = data.get("effective_at"), data.get("recorded_at")
+        if isinstance(effective, date) and isinstance(recorded, datetime):
+            not_after(effective, recorded)
+        return data
+
         per field on every write)."""
         for name, value in self.__dict__.items():
             if type(value) is str and value.isprintable():  # quick: none of them is printable
@@ -207,8 +230,8 @@ class Event(BaseModel):
 
     @property
     def effective_date(self) -> date:
-        eff = self.effective_at
-        return eff.date() if isinstance(eff, datetime) else eff
+        """The London day the fact happened on (``ledger.dates``)."""
+        return local_day(self.effective_at)
 
     def payload(self) -> dict[str, Any]:
         """The fact itself, without the envelope."""
@@ -220,6 +243,23 @@ ENVELOPE_FIELDS = frozenset(Event.model_fields)
 
 class EventRetracted(Event):
     """The corrected event should never have been recorded; it stays in the log, inert."""
+
+@functools.cache
+def _date_fields(cls: type[Event]) -> tuple[tuple[str, bool], ...]:
+    """An event class's date fields given by people, each with whether it takes a timestamp
+    (only ``effective_at``: ``recorded_at`` is the ledger's own clock)."""
+    return tuple(
+        (name, name == "effective_at")
+        for name, info in cls.model_fields.items()
+        if name != "recorded_at" and _holds_dates(info.annotation)
+    )
+
+
+def _holds_dates(annotation: Any) -> bool:
+    if isinstance(annotation, type):
+        return issubclass(annotation, date)
+    return any(_holds_dates(a) for a in get_args(annotation))
+
 
     changes_fact = True
     corrects: UUID

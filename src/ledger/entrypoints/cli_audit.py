@@ -47,16 +47,13 @@ actor_group.add_command(actor_list)
 def replay(obj: _Context, until: int | None, known_at: str | None, kind: str | None,
            key: str | None, fmt: str) -> None:
     """Replay the log in order, showing each event and its entity's state after it."""
-    from projections.base import moment
+    from projections.base import asked, moment
 
     from ..domain import AGGREGATE_OF, aggregate_id, aggregate_kind, fold
 
     if (kind is None) != (key is None):
         raise Failure(EXIT_BAD_INPUT, "kind: give --kind and --key together")
-    try:
-        limit = moment(known_at) if known_at else None
-    except ValueError as exc:
-        raise Failure(EXIT_BAD_INPUT, f"known_at: {exc}") from None
+    limit = asked(known_at, "known_at") if known_at else None
     ledger = obj.ledger(mode="read")
     only = aggregate_id(aggregate_kind(kind).kind, key) if kind and key else None
     histories: dict[Any, list[Any]] = {}

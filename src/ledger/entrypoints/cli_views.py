@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 
 def bitemporal(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--known-at", help="What the ledger knew then (ISO date or timestamp); "
-                     "default now.")(f)
-    return click.option("--as-of", help="The world as it was on this date (ISO); default "
-                        "today.")(f)
+    f = click.option("--known-at", help="What the ledger knew then (a date: the end of that "
+                     "London day; or a timestamp with its offset); default now.")(f)
+    return click.option("--as-of", help="The world as it was then (a date: the end of that "
+                        "London day; or a timestamp with its offset); default today.")(f)
 
 
 @contextmanager
@@ -36,13 +36,14 @@ def _reading(obj: _Context) -> Iterator[SqlRows]:
 
 
 def _ask(as_of: str | None, known_at: str | None) -> Ask:
+    """The question, by ``ledger.dates``' rules (a bad date is exit 2 naming its option):
+    as of the end of today in London unless a date is given, so a fact dated later is not
+    shown as if it had happened."""
     from projections.base import Ask
 
-    try:
-        return Ask.of(as_of, known_at)
-    except ValueError as exc:
-        field = "as_of" if as_of and str(as_of) in str(exc) else "known_at"
-        raise Failure(EXIT_BAD_INPUT, f"{field}: {exc}") from None
+    from ..dates import today
+
+    return Ask.of(today() if as_of is None else as_of, known_at)
 
 
 @cli.group()
@@ -167,16 +168,13 @@ def _bounded(ctx: click.Context, param: click.Parameter, value: str | None) -> s
 def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
               **filters: Any) -> None:
     """The decision trail: Records of Decision with sign-offs, interests and publication."""
-    from projections.base import moment
+    from projections.base import asked
     from projections.runner import DECISION_TRAIL
 
     ask = _ask(as_of, known_at)
     for name, option in (("date_from", "from"), ("date_to", "to")):
-        if filters[name] is not None:
-            try:
-                moment(filters[name])
-            except ValueError as exc:
-                raise Failure(EXIT_BAD_INPUT, f"{option}: {exc}") from None
+        if filters[name] is not None:  # checked before the read models catch up
+            asked(filters[name], option)
     with _reading(obj) as rows:
         found = DECISION_TRAIL.decisions(rows, ask, **filters)
     emit(found, fmt, columns=["reference", "decided_on", "body", "title", "office_holders",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..adapters.keys import KeyDir
@@ -49,13 +49,11 @@ class Snapshot:
 
 
 def parse_as_of(as_of: str | None) -> str:
-    """The publication's date, ISO; today when none is given. Bad input names ``as_of``."""
-    if as_of is None:
-        return datetime.now(UTC).date().isoformat()
-    try:
-        return date.fromisoformat(as_of).isoformat()
-    except ValueError:
-        raise DomainError("as_of", f"'{as_of}' is not an ISO date (YYYY-MM-DD)") from None
+    """The publication's date, ISO; today in London when none is given. Bad input names
+    ``as_of`` (``ledger.dates``' rules)."""
+    from ..dates import parse_day, today
+
+    return (today() if as_of is None else parse_day(as_of, "as_of")).isoformat()
 
 
 def read_snapshot(ledger: Ledger, as_of: str, keys: KeyDir) -> Snapshot:

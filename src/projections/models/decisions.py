@@ -20,7 +20,7 @@ from sqlalchemy import Column, Index, MetaData, String, Table, Text
 from ledger.domain import Event
 from ledger.domain.decisions import DecisionRecorded
 
-from ..base import Ask, Rows, Scan, moment, standard_columns
+from ..base import Ask, Rows, Scan, asked, day_of, standard_columns
 from ..fields import Entity, FieldProjection, prefixed, public
 
 SEARCHED = ("key", "title", "executive_summary", "recommendation", "decision", "originator")
@@ -78,8 +78,8 @@ class DecisionTrail(FieldProjection):
     ) -> list[dict[str, Any]]:
         """Decisions in the order decided; ``limit`` and ``offset`` page through them."""
         terms = list(self.entities(rows, ask, kind="office-term").values())
-        lo = moment(date_from, end_of_day=False) if date_from else None
-        hi = moment(date_to) if date_to else None
+        lo = asked(date_from, "from", end=False) if date_from else None
+        hi = asked(date_to, "to") if date_to else None
         bodies = [body] if body else None
         if holder:
             held = [t for t in terms if t["holder"].casefold() == holder.casefold()]
@@ -87,8 +87,8 @@ class DecisionTrail(FieldProjection):
                 return []
             # a coarse bound in SQL (the holder's offices and years), the exact test below
             bodies = [b for b in {t["office_body"] for t in held} if body in (None, b)]
-            starts = [moment(_decided_on(t), end_of_day=False) for t in held]
-            ends = [moment(t["ended_on"]) if t.get("ended_on") else None for t in held]
+            starts = [asked(_decided_on(t), "holder", end=False) for t in held]
+            ends = [asked(t["ended_on"], "holder") if t.get("ended_on") else None for t in held]
             lo = max(filter(None, [lo, min(starts)]))
             hi = min(filter(None, [hi, None if None in ends else max(e for e in ends if e)]),
                      default=None)
@@ -106,7 +106,7 @@ class DecisionTrail(FieldProjection):
             candidates = (
                 row for row in _pages(rows, self.index, ask, scan)
                 if wanted in (h.casefold() for h in
-                              _holders(terms, row["body"], row["effective_at"][:10]))
+                              _holders(terms, row["body"], day_of(row["effective_at"])))
             )
             end = None if limit is None else offset + limit
             found = list(islice(candidates, offset, end))
@@ -133,7 +133,7 @@ def _pages(rows: Rows, table: Table, ask: Ask, scan: Scan) -> Iterator[dict[str,
 
 
 def _decided_on(entity: Entity) -> str:
-    return str(entity["_rows"][0]["effective_at"][:10])
+    return day_of(entity["_rows"][0]["effective_at"])
 
 
 def _holders(terms: list[Entity], body: str, decided_on: str) -> list[str]:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from ..base import Ask, Rows
+from ..base import Ask, Rows, day_of
 from ..fields import Entity, FieldProjection, public
 
 
@@ -45,15 +45,15 @@ class GrantsRegister(FieldProjection):
 
 def _grant(entity: Entity) -> dict[str, Any]:
     rows = entity["_rows"]
-    awarded_on = next(r["effective_at"][:10] for r in rows if r["event_type"] == "GrantAwarded")
+    awarded_on = next(day_of(r["effective_at"]) for r in rows if r["event_type"] == "GrantAwarded")
     payments = [
-        {"amount": entity[r["field"]], "paid_on": r["effective_at"][:10],
+        {"amount": entity[r["field"]], "paid_on": day_of(r["effective_at"]),
          "position": r["position"]}
         for r in rows
         if r["field"].startswith("payment:")
     ]
     variations = [
-        {"amount": r["value"], "varied_on": r["effective_at"][:10],
+        {"amount": r["value"], "varied_on": day_of(r["effective_at"]),
          "reason": r["reason"], "position": r["position"]}
         for r in rows
         if r["event_type"] == "GrantVaried"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import Ask, Rows, moment
+from ..base import Ask, Rows, asked, day_of
 from ..fields import Entity, FieldProjection, public
 
 ENDINGS = {"carried_over", "closed", "completed", "lapsed"}
@@ -58,13 +58,13 @@ class TransitionHistory(FieldProjection):
 
 
 def _created_on(entity: Entity) -> str:
-    return str(entity["_rows"][0]["effective_at"][:10])
+    return day_of(entity["_rows"][0]["effective_at"])
 
 
 def _commitments(
     transfer: Entity, plans: list[Entity], deliverables: list[Entity]
 ) -> list[dict[str, Any]]:
-    starts = moment(_created_on(transfer), end_of_day=False)
+    starts = asked(_created_on(transfer), "on", end=False)
     outgoing_plans = {p["key"] for p in plans if p["created_by"]["body"] == transfer["from_body"]}
     found = []
     for d in deliverables:
@@ -89,7 +89,7 @@ def _commitments(
                 "deadline": d.get("deadline"),
                 "status_at_transfer": status,
                 "outcome": outcome["value"] if outcome else NO_OUTCOME,
-                "outcome_on": outcome["effective_at"][:10] if outcome else None,
+                "outcome_on": day_of(outcome["effective_at"]) if outcome else None,
                 "outcome_reason": outcome["reason"] if outcome else None,
                 "carried_over_to": d.get("carried_over_to") if outcome else None,
                 "source": d["source"],
