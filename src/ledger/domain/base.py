@@ -180,9 +180,6 @@ class Event(BaseModel):
         Field(default=None, validate_default=True)
     )
 
-    @model_validator(mode="after")
-    def _no_refused_characters(self) -> Self:
-        """Every text field, nested ones too, in one pass (a validator per field costs a call
     @model_validator(mode="before")
     @classmethod
     def _read_dates(cls, data: Any) -> Any:
@@ -205,6 +202,9 @@ class Event(BaseModel):
             not_after(effective, recorded)
         return data
 
+    @model_validator(mode="after")
+    def _no_refused_characters(self) -> Self:
+        """Every text field, nested ones too, in one pass (a validator per field costs a call
         per field on every write)."""
         for name, value in self.__dict__.items():
             if type(value) is str and value.isprintable():  # quick: none of them is printable
@@ -241,9 +241,6 @@ class Event(BaseModel):
 ENVELOPE_FIELDS = frozenset(Event.model_fields)
 
 
-class EventRetracted(Event):
-    """The corrected event should never have been recorded; it stays in the log, inert."""
-
 @functools.cache
 def _date_fields(cls: type[Event]) -> tuple[tuple[str, bool], ...]:
     """An event class's date fields given by people, each with whether it takes a timestamp
@@ -260,6 +257,9 @@ def _holds_dates(annotation: Any) -> bool:
         return issubclass(annotation, date)
     return any(_holds_dates(a) for a in get_args(annotation))
 
+
+class EventRetracted(Event):
+    """The corrected event should never have been recorded; it stays in the log, inert."""
 
     changes_fact = True
     corrects: UUID
