@@ -451,7 +451,9 @@ def secure_statements(location: StoreLocation, owner: str, writer: str) -> list[
         SQL("REVOKE ALL ON TABLE {} FROM PUBLIC, {}").format(tables, w),
         SQL("REVOKE ALL ON SEQUENCE {} FROM PUBLIC, {}").format(sequence, w),
         SQL("REVOKE ALL ON FUNCTION {} FROM PUBLIC, {}").format(function, w),
-        SQL("GRANT CONNECT ON DATABASE {} TO {}").format(Identifier(location.dbname), w),
+        # CREATE on the database: the schemas of the read models of readers who see a body's
+        # withheld content (<schema>_readers_<hash>), made on their first read
+        SQL("GRANT CONNECT, CREATE ON DATABASE {} TO {}").format(Identifier(location.dbname), w),
         SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(s, w),
         SQL("GRANT SELECT, INSERT ON TABLE {} TO {}").format(tables, w),
         SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sequence, w),
