@@ -55,7 +55,8 @@ def public_key(actor: str) -> str:
 def populate(store: str) -> None:
     """The walk-through's start: a genesis, then the people, each with a key."""
     code, out = run(store, ["init", "--admin", "admin", "--name", "Admin", "--body", "kent-pcc",
-                            "--body-name", "Kent", "--body-type", "pcc_office"])
+                            "--body-name", "Kent", "--body-type", "pcc_office",
+                            "--effective-at", "2012-11-22"])
     assert code == 0, out
     for actor, role in PEOPLE:
         code, out = run(store, f"actor add {actor} --name {actor} --acts-for kent-pcc "

@@ -64,7 +64,15 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .domain import Event, Role, aggregate_id, aggregate_kind, aggregate_of, fold
+from .domain import (
+    DomainError,
+    Event,
+    Role,
+    aggregate_id,
+    aggregate_kind,
+    aggregate_of,
+    fold,
+)
 from .domain.actors import Actor
 from .domain.base import Aggregate
 from .domain.bodies import OfficeTerm, Transfer, responsible_body
@@ -310,13 +318,21 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def _check_in_office(batch: _Batch, actor: Actor, event: Event) -> None:
-    """A commissioner signs off only while it holds an office term of the body."""
+    """A commissioner signs off only while it holds an office term of the body. One who held
+    the office at another time is refused for the date (DomainError, ``effective_at``); one
+    who never held it, as not permitted."""
     on = event.effective_date
-    if not any(t.office_body == event.body and _same_name(t.holder, actor.name)
-               and t.current_on(on) for t in batch.entities(OfficeTerm)):
-        raise NotPermitted("signatory", f"{actor.key} ({actor.name}) holds no office term of "
-                                        f"{event.body} on {on}, so cannot sign off as "
-                                        "commissioner")
+    held = [t for t in batch.entities(OfficeTerm)
+            if t.office_body == event.body and _same_name(t.holder, actor.name)]
+    if any(t.current_on(on) for t in held):
+        return
+    if held:
+        terms = ", ".join(f"{t.effective_from} to {t.ended_on or 'now'}" for t in held)
+        raise DomainError("effective_at", f"{actor.key} ({actor.name}) holds no office term of "
+                                          f"{event.body} on {on} (held: {terms})")
+    raise NotPermitted("signatory", f"{actor.key} ({actor.name}) holds no office term of "
+                                    f"{event.body} on {on}, so cannot sign off as "
+                                    "commissioner")
 
 
 def _separate_duties(roles: set[Role]) -> None:

@@ -19,7 +19,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import permissions
+from . import permissions, world
 from .adapters.chain import Sign, Signature
 from .adapters.codec import EventMapper, decode_event
 from .adapters.store import (
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 REFERENCES: Mapping[str, str] = {
     "body": "body",
+    "acts_for": "body",
     "from_body": "body",
     "to_body": "body",
     "funding_body": "body",
@@ -461,6 +462,7 @@ class _Batch:
         if self.acting is not None:
             permissions.check(self, self.acting, event, genesis=self.genesis)
         check_correction(history, event)
+        world.check(self, event, aggregate, _references_of(type(event)))
         check_disclosure(history, event)
         if isinstance(event, Disclosure):
             self._check_position(event.position, event.event)

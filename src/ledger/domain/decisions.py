@@ -103,6 +103,9 @@ class Decision(Aggregate):
                 )
             if self.confidentiality is Confidentiality.CONFIDENTIAL:
                 raise DomainError("key", "a confidential decision is not published")
+            if event.published_on < self.effective_from:
+                raise DomainError("published_on", f"{event.published_on} is before the "
+                                                  f"decision of {self.effective_from}")
 
     def evolve(self, event: Event) -> Self:
         match event:
