@@ -203,11 +203,12 @@ class Runner:
             other_log = source != [log_name]
             for name, projection in PROJECTIONS.items():
                 if other_log or positions[name] > head or any(
-                    existing.has_table(table.name)
-                    and {c["name"] for c in existing.get_columns(table.name)}
+                    {c["name"] for c in existing.get_columns(table.name)}
                     != set(table.columns.keys())
+                    if existing.has_table(table.name) else positions[name] > 0
                     for table in projection.tables
-                ):  # another log's, a longer log's, or an older version's: rebuild from the log
+                ):  # another log's, a longer log's, or an older version's (a table changed
+                    # or added since): rebuild from the log
                     projection.metadata.drop_all(conn)
                     _save_position(conn, name, 0)
                 projection.metadata.create_all(conn)

@@ -1,6 +1,6 @@
 """Decision trail for the Police and Crime Panel: Records of Decision with their sign-offs,
-declared interests and publication, filterable by body, office holder, dates, plan priority
-and free text.
+declared interests, publication and the grants each awarded, filterable by body, office
+holder, dates, plan priority, free text and whether it awarded grants.
 
 Filters, order and paging run in SQL on ``decision_trail_index`` (one row per Record of
 Decision); only the decisions on the page are then read from the field history, so a query's
@@ -10,7 +10,8 @@ cost follows the page, not the size of the ledger.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import Column, Index, MetaData, String, Table, Text
 
 from ledger.domain import Event
 from ledger.domain.decisions import DecisionRecorded
+from ledger.domain.grants import GrantAwarded
 
 from ..base import Ask, Rows, Scan, asked, day_of, standard_columns
 from ..fields import Entity, FieldProjection, prefixed, public
@@ -33,6 +35,7 @@ class DecisionTrail(FieldProjection):
     name = "decision_trail"
     kinds = frozenset({"decision", "office-term"})
     index: Table
+    awards: Table
 
     @classmethod
     def extra_tables(cls, metadata: MetaData) -> tuple[Table, ...]:
@@ -48,9 +51,33 @@ class DecisionTrail(FieldProjection):
             Index("ix_decision_trail_index_order", "effective_at", "position"),
             Index("ix_decision_trail_index_body", "body", "effective_at"),
         )
-        return (cls.index,)
+        cls.awards = Table(
+            "decision_trail_grants",
+            metadata,
+            *standard_columns(),
+            Column("decision", String(128), nullable=False, index=True),
+            Column("grant_key", String(128), nullable=False),
+            Column("recipient", Text, nullable=False),
+            Column("amount", String(40), nullable=False),
+            Column("funding_body", String(128), nullable=False),
+        )
+        """One row per grant award that names the decision behind it."""
+        return (cls.index, cls.awards)
+
+    def wants(self, event: Event) -> bool:
+        """Also every grant award: one may name its decision, and a restated one may drop
+        the name (its earlier row is then retracted)."""
+        return super().wants(event) or isinstance(event, GrantAwarded)
 
     def rows(self, rows: Rows, event: Event, base: dict[str, Any]) -> list[tuple[Table, Any]]:
+        if isinstance(event, GrantAwarded):
+            if event.by_decision is None:
+                return []
+            return [(self.awards, {
+                "decision": event.by_decision, "grant_key": event.key,
+                "recipient": event.recipient, "amount": str(event.amount),
+                "funding_body": event.funding_body,
+            })]
         produced = super().rows(rows, event, base)
         if produced and isinstance(event, DecisionRecorded):
             produced.append((self.index, {
@@ -68,21 +95,35 @@ class DecisionTrail(FieldProjection):
         ask: Ask,
         *,
         body: str | None = None,
-        holder: str | None = None,
+        holder: str | Sequence[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
         priority: str | None = None,
         text: str | None = None,
+        awarding_grants: bool = False,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Decisions in the order decided; ``limit`` and ``offset`` page through them."""
+        """Decisions in the order decided; ``limit`` and ``offset`` page through them. Text
+        and keys are matched in any case.
+
+        ``holder`` is an office holder's name in any case and spacing, or several names for
+        one person (a name and an actor id, ``ann-barnes``, read as the name written in
+        lowercase with hyphens); ``awarding_grants`` keeps the decisions a grant award names.
+        """
         terms = list(self.entities(rows, ask, kind="office-term").values())
+        names = [holder] if isinstance(holder, str) else list(holder or ())
+        body = body.strip().casefold() if body else None  # keys are lower case
+        priority = priority.strip().casefold() if priority else None
         lo = asked(date_from, "from", end=False) if date_from else None
         hi = asked(date_to, "to") if date_to else None
         bodies = [body] if body else None
-        if holder:
-            held = [t for t in terms if t["holder"].casefold() == holder.casefold()]
+        awarding = sorted({r["decision"] for r in rows.visible(self.awards, ask)}) \
+            if awarding_grants else None
+        if awarding == []:
+            return []
+        if names:
+            held = [t for t in terms if _is_holder(t["holder"], names)]
             if not held:
                 return []
             # a coarse bound in SQL (the holder's offices and years), the exact test below
@@ -93,7 +134,8 @@ class DecisionTrail(FieldProjection):
             hi = min(filter(None, [hi, None if None in ends else max(e for e in ends if e)]),
                      default=None)
         scan = Scan(
-            where={"body": bodies} if bodies is not None else {},
+            where={**({"body": bodies} if bodies is not None else {}),
+                   **({"key": awarding} if awarding is not None else {})},
             between={"effective_at": (lo, hi)} if lo or hi else {},
             contains={
                 **({"search_text": text} if text else {}),
@@ -101,12 +143,11 @@ class DecisionTrail(FieldProjection):
             },
             order_by=("effective_at", "position"),
         )
-        if holder:  # exact test in Python: page through SQL's candidates until enough
-            wanted = holder.casefold()
+        if names:  # exact test in Python: page through SQL's candidates until enough
             candidates = (
                 row for row in _pages(rows, self.index, ask, scan)
-                if wanted in (h.casefold() for h in
-                              _holders(terms, row["body"], day_of(row["effective_at"])))
+                if any(_is_holder(h, names)
+                       for h in _holders(terms, row["body"], day_of(row["effective_at"])))
             )
             end = None if limit is None else offset + limit
             found = list(islice(candidates, offset, end))
@@ -119,7 +160,15 @@ class DecisionTrail(FieldProjection):
         )
         decided = {e["_rows"][0]["entity_id"]: e
                    for e in self.entities(rows, ask, **where).values()}
-        return [_decision(decided[i], terms) for i in ids if i in decided]
+        awards: dict[str, list[dict[str, Any]]] = {}
+        keys = [row["key"] for row in found]
+        for award in rows.visible(self.awards, ask, {"decision": keys}) if keys else []:
+            awards.setdefault(award["decision"], []).append({
+                "grant": award["grant_key"], "recipient": award["recipient"],
+                "amount": award["amount"], "funding_body": award["funding_body"],
+                "awarded_on": day_of(award["effective_at"]),
+            })
+        return [_decision(decided[i], terms, awards) for i in ids if i in decided]
 
 
 def _pages(rows: Rows, table: Table, ask: Ask, scan: Scan) -> Iterator[dict[str, Any]]:
@@ -136,6 +185,20 @@ def _decided_on(entity: Entity) -> str:
     return day_of(entity["_rows"][0]["effective_at"])
 
 
+def _is_holder(name: str, asked: Sequence[str]) -> bool:
+    """Whether an office holder's name is one asked for: the same words in any case and
+    spacing, or the name as an id (``Ann Barnes`` as ``ann-barnes``)."""
+    return any(_same_name(name, a) or _slug(name) == a.strip().casefold() for a in asked)
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+
+
 def _holders(terms: list[Entity], body: str, decided_on: str) -> list[str]:
     return [
         t["holder"]
@@ -146,7 +209,9 @@ def _holders(terms: list[Entity], body: str, decided_on: str) -> list[str]:
     ]
 
 
-def _decision(entity: Entity, terms: list[Entity]) -> dict[str, Any]:
+def _decision(
+    entity: Entity, terms: list[Entity], awards: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
     decided_on = _decided_on(entity)
     body = entity["created_by"]["body"]
     signoffs = [
@@ -162,4 +227,5 @@ def _decision(entity: Entity, terms: list[Entity]) -> dict[str, Any]:
         "signoffs": signoffs,
         "interests": list(prefixed(entity, "interest").values()),
         "published_on": entity.get("published_on"),
+        "grants_awarded": awards.get(entity["key"], []),
     }

@@ -1,7 +1,9 @@
-"""Grants register: awards, variations, payments and withdrawals, with totals."""
+"""Grants register: awards (with the decision behind each, where named), variations,
+payments and withdrawals, with totals; by financial year, April to March."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -17,6 +19,23 @@ def financial_year(iso_date: str) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+_YEAR = re.compile(r"(\d{4})(?:[-/](\d{2}|\d{4}))?", re.ASCII)
+
+
+def financial_year_asked(text: str) -> str:
+    """A financial year as a person writes it, as the register keys it: '2013', '2013/14',
+    '2013-14' and '2013/2014' all mean April 2013 to March 2014, '2013-14'. ValueError
+    for anything else."""
+    found = _YEAR.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"{text!r} is not a financial year (2013, 2013/14 or 2013-14)")
+    start, end = int(found[1]), found[2]
+    if end is not None and int(end) != (start + 1) % 10 ** len(end):
+        raise ValueError(f"{text!r} is not a financial year: one runs April {start} to "
+                         f"March {start + 1} ({start}/{(start + 1) % 100:02d})")
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
 class GrantsRegister(FieldProjection):
     name = "grants"
     kinds = frozenset({"grant"})
@@ -29,16 +48,25 @@ class GrantsRegister(FieldProjection):
         recipient: str | None = None,
         year: str | None = None,
         funding_body: str | None = None,
+        decision: str | None = None,
     ) -> dict[str, Any]:
-        where = {"parent": funding_body} if funding_body else {}
+        """The register, filtered: ``recipient`` is found in the recipient's name in any
+        case; ``year`` is a financial year in any form ``financial_year_asked`` reads (a
+        ValueError otherwise); ``funding_body`` and ``decision`` (the decision that awarded
+        the grant) are keys, in any case."""
+        fy = financial_year_asked(year) if year is not None else None
+        wanted = recipient.casefold() if recipient is not None else None
+        by = decision.strip().casefold() if decision is not None else None
+        where = {"parent": funding_body.strip().casefold()} if funding_body else {}
         grants = [
             _grant(entity)
             for _, entity in sorted(self.entities(rows, ask, kind="grant", **where).items())
         ]
         grants = [
             g for g in grants
-            if (recipient is None or g["recipient"] == recipient)
-            and (year is None or g["financial_year"] == year)
+            if (wanted is None or wanted in g["recipient"].casefold())
+            and (fy is None or g["financial_year"] == fy)
+            and (by is None or g.get("by_decision") == by)
         ]
         return {"grants": grants, "totals": _totals(grants)}
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
-from ..base import Ask, Rows
+from ledger.dates import today
+
+from ..base import END_OF_TIME, Ask, Rows, day_of
 from ..fields import Entity, FieldProjection, prefixed, public
+from .transitions import ENDINGS, NO_OUTCOME, TransitionHistory
+
+TRANSITIONS = TransitionHistory()
+"""The transition history's queries (its own tables): what became of a commitment at a
+transfer is worked out there once, and read here for one plan."""
 
 
 class PlanState(FieldProjection):
@@ -24,9 +32,13 @@ class PlanState(FieldProjection):
             self.entities(rows, ask, kind=["deliverable", "target"], parent=key).items(),
             key=lambda kv: (kv[0][0], _natural(kv[0][1])),
         ))
+        on = as_of_day(ask)
+        handed = TRANSITIONS.handover(rows, key, ask)
         return {
             "plan": _plan(found[("plan", key)]),
-            "deliverables": [_member(e) for (k, _), e in members.items() if k == "deliverable"],
+            "as_of": on.isoformat(),
+            "deliverables": [_deliverable(e, on, handed.get(e["key"]))
+                             for (k, _), e in members.items() if k == "deliverable"],
             "targets": [_member(e) for (k, _), e in members.items() if k == "target"],
         }
 
@@ -62,3 +74,35 @@ def _item_order(item: dict[str, Any]) -> tuple[str, str]:
 
 def _member(entity: Entity) -> dict[str, Any]:
     return public(entity)
+
+def as_of_day(ask: Ask) -> date:
+    """The London day a question is asked for: its ``as_of``, or today when it has none."""
+    return today() if ask.as_of == END_OF_TIME else date.fromisoformat(day_of(ask.as_of))
+
+
+def _deliverable(entity: Entity, on: date, handed: dict[str, Any] | None) -> dict[str, Any]:
+    """A deliverable with whether it is overdue on ``on`` (its due date has passed and no
+    outcome is recorded) and, where a transfer found it open, what became of it then."""
+    found = public(entity)
+    due = found.get("due_on")
+    found["overdue"] = bool(due) and str(due) < on.isoformat() and (
+        found.get("status") not in ENDINGS)
+    found["at_transfer"] = None if handed is None else {
+        k: handed[k] for k in ("transfer", "on", "from_body", "to_body", "status_at_transfer",
+                               "overdue_at_transfer", "outcome", "outcome_on",
+                               "outcome_reason", "carried_over_to", "carried_over_plan")}
+    found["handover"] = None if handed is None else _handover(handed)
+    return found
+
+
+def _handover(handed: dict[str, Any]) -> str:
+    """One short line for a person: what became of the commitment at the transfer (whether
+    it was overdue then is ``at_transfer.overdue_at_transfer``)."""
+    outcome = handed["outcome"]
+    if outcome == NO_OUTCOME:
+        return f"open at transfer to {handed['to_body']}; no outcome recorded"
+    if outcome == "carried_over":
+        plan = handed["carried_over_plan"]
+        return f"carried over to {handed['carried_over_to'] or handed['to_body']}" + (
+            f" for plan {plan}" if plan else "")
+    return f"{outcome} on {handed['outcome_on']}"

@@ -56,6 +56,29 @@ class TransitionHistory(FieldProjection):
         ]
         return {"bodies": bodies, "office_terms": terms, "transfers": transfers}
 
+    def handover(self, rows: Rows, plan: str, ask: Ask) -> dict[str, dict[str, Any]]:
+        """What became of each of one plan's deliverables at the first transfer from the
+        plan's body that found it open, keyed by deliverable: the commitments ``history``
+        lists under that transfer (the same rows, read for this plan only), with the
+        transfer's key, date and bodies."""
+        found = self.entities(rows, ask, kind="plan", key=plan)
+        if not found:
+            return {}
+        owner = found[("plan", plan)]["created_by"]["body"]
+        transfers = sorted(self.entities(rows, ask, kind="transfer", parent=owner).values(),
+                           key=_created_on)
+        if not transfers:
+            return {}
+        deliverables = list(self.entities(rows, ask, kind="deliverable", parent=plan).values())
+        handed: dict[str, dict[str, Any]] = {}
+        for t in transfers:
+            for c in _commitments(t, list(found.values()), deliverables):
+                handed.setdefault(c["deliverable"], {
+                    "transfer": t["key"], "on": _created_on(t), "from_body": t["from_body"],
+                    "to_body": t["to_body"], **c,
+                })
+        return handed
+
 
 def _created_on(entity: Entity) -> str:
     return day_of(entity["_rows"][0]["effective_at"])
@@ -76,6 +99,7 @@ def _commitments(
         status = _last(before, "status")
         if status in ENDINGS:
             continue
+        due_on = _last(before, "due_on")
         after = [r for r in d["_rows"] if r["effective_at"] >= starts and r["field"] == "status"
                  and r["value"] in ENDINGS]
         outcome = after[0] if after else None
@@ -87,11 +111,14 @@ def _commitments(
                 "title": d["title"],
                 "lead": d.get("lead"),
                 "deadline": d.get("deadline"),
+                "due_on": due_on,
                 "status_at_transfer": status,
+                "overdue_at_transfer": due_on is not None and due_on < _created_on(transfer),
                 "outcome": outcome["value"] if outcome else NO_OUTCOME,
                 "outcome_on": day_of(outcome["effective_at"]) if outcome else None,
                 "outcome_reason": outcome["reason"] if outcome else None,
                 "carried_over_to": d.get("carried_over_to") if outcome else None,
+                "carried_over_plan": d.get("carried_over_plan") if outcome else None,
                 "source": d["source"],
             }
         )
