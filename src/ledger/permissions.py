@@ -64,6 +64,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from .dates import local_day
 from .domain import (
     DomainError,
     Event,
@@ -276,7 +277,7 @@ def owning_body(batch: _Batch, history: Sequence[Event], on: date,
 def _check_owner(batch: _Batch, event: Event, governing: Event,
                  history: Sequence[Event]) -> None:
     """An actor writes only to its own body's entities (or as the party CROSS_BODY names)."""
-    on = batch.now.date() if event.corrects is not None else event.effective_date
+    on = local_day(batch.now) if event.corrects is not None else event.effective_date
     transfers = _transfers(batch, event)
     owner = owning_body(batch, history, on, transfers)
     if event.body == owner:

@@ -9,10 +9,10 @@ directory (``adapters/keys.py``): a private key never enters the ledger.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from uuid import UUID
 
 from .adapters.keys import KeyDir, Signer
+from .dates import today
 from .services import Fact, Ledger, genesis
 
 GENESIS_DOCUMENT = "ledger-init"
@@ -37,7 +37,7 @@ def init_ledger(
     ledger = Ledger(url, signer=signer)
     facts = genesis(admin=admin, name=name, body=body, body_name=body_name,
                     body_type=body_type, public_key=signer.public_text,
-                    effective_at=effective_at or datetime.now(UTC).date().isoformat())
+                    effective_at=effective_at or today().isoformat())
     try:
         ledger.init(facts, admin=admin, signer=signer)
         if made:
@@ -81,7 +81,7 @@ def ensure_actor(
     signer = keys.signer_or_new(actor)
     by = admin()
     envelope = {"actor": by.actor, "role": "administrator", "body": acts_for,
-                "effective_at": datetime.now(UTC).date().isoformat(),
+                "effective_at": today().isoformat(),
                 "source": {"document": GENESIS_DOCUMENT, "location": "provisioning"}}
     ledger.record(
         [Fact(type="ActorRegistered", key=actor,
