@@ -77,6 +77,7 @@ from .domain import (
 from .domain.actors import Actor
 from .domain.base import Aggregate
 from .domain.bodies import OfficeTerm, Transfer, responsible_body
+from .domain.wording import a
 from .integrity.signatures import public_key_text
 
 if TYPE_CHECKING:
@@ -220,23 +221,23 @@ def check(batch: _Batch, acting: str, event: Event, *, genesis: bool = False) ->
     corrected = _corrected(history, event)
     governing = corrected or event  # a correction is judged as the event it corrects
     if governing.type in IMPORT_ONLY:
-        raise NotPermitted("type", f"a {governing.type} is recorded only by `ledger import` "
+        raise NotPermitted("type", f"{a(governing.type)} is recorded only by `ledger import` "
                                    "(the records officer's transcription of the document)")
     roles = allowed_roles(governing.type)
     if event.role not in roles:
         who = ", ".join(sorted(r.value for r in roles))
-        doing = f"correct a {governing.type}" if corrected else f"record {event.type}"
-        raise NotPermitted("role", f"a {event.role} may not {doing} (only: {who})")
+        doing = f"correct {a(governing.type)}" if corrected else f"record {event.type}"
+        raise NotPermitted("role", f"{a(event.role)} may not {doing} (only: {who})")
     if corrected is not None and CORRECTED_BY.get(corrected.type) == "recorder" \
             and corrected.actor != acting:
-        raise NotPermitted("corrects", f"a {corrected.type} is corrected only by "
+        raise NotPermitted("corrects", f"{a(corrected.type)} is corrected only by "
                                        f"{corrected.actor}, who recorded it")
     if history:
         _check_owner(batch, event, governing, history)
     _check_named_bodies(batch, event)
     signatory = getattr(event, "signatory", None)
     if signatory is not None and signatory.value != event.role.value:
-        raise NotPermitted("signatory", f"a {event.role} cannot sign off as {signatory}")
+        raise NotPermitted("signatory", f"{a(event.role)} cannot sign off as {signatory}")
     if signatory == Role.COMMISSIONER.value:  # decisions.Signatory, a str enum
         _check_in_office(batch, actor, event)
     if (history[0] if history else event).type == "ActorRegistered":
@@ -253,7 +254,7 @@ def _kind_of(creator: Event) -> type[Aggregate]:
     """The kind of entity an event that created one made."""
     found = aggregate_of(type(creator))
     if found is None:
-        raise TypeError(f"a {creator.type} creates no entity")
+        raise TypeError(f"{a(creator.type)} creates no entity")
     return found
 
 
@@ -303,7 +304,7 @@ def _check_named_bodies(batch: _Batch, event: Event) -> None:
     if field is not None:
         named = getattr(event, field)
         if responsible_body(named, on, _transfers(batch, event)) != event.body:
-            raise NotPermitted(field, f"{event.body} cannot record a {event.type} for {named}")
+            raise NotPermitted(field, f"{event.body} cannot record {a(event.type)} for {named}")
     plan = getattr(event, "plan", None) if event.creates else None
     if plan is not None:
         history = batch.history(aggregate_id("plan", plan))

@@ -48,6 +48,7 @@ from .domain import (
 from .domain.base import A, check_correction, domain_error_from
 from .domain.catalogue import ANY_KIND
 from .domain.disclosure import Disclosure, check_disclosure
+from .domain.wording import a
 from .integrity.signatures import signed_message
 
 if TYPE_CHECKING:
@@ -458,7 +459,7 @@ class _Batch:
         elif not history:
             raise DomainError("key", f"no {aggregate.kind} '{fact.key}'")
         elif cls not in ANY_KIND and cls not in aggregate.changed_by:
-            raise DomainError("type", f"a {cls.__name__} does not apply to a {aggregate.kind}")
+            raise DomainError("type", f"{a(cls.__name__)} does not apply to {a(aggregate.kind)}")
         if self.acting is not None:
             permissions.check(self, self.acting, event, genesis=self.genesis)
         check_correction(history, event)

@@ -33,6 +33,7 @@ from pydantic import (
 
 from ..dates import FORMS, checked, local_day, not_after, parse_day, parse_when
 from ..errors import DomainError
+from .wording import a
 
 # Fixed forever: aggregate ids and event ids are derived from it.
 LEDGER_NAMESPACE = UUID("6f1d3a52-2c4e-5b8a-9d37-0a1c6e4b7f21")
@@ -356,7 +357,7 @@ def check_correction(history: Sequence[Event], event: Event) -> None:
     if not isinstance(event, EventRetracted) and type(event) is not type(target):
         raise DomainError(
             "corrects",
-            f"a {event.type} cannot correct a {target.type}; restate it as a {target.type}"
+            f"{a(event.type)} cannot correct {a(target.type)}; restate it as {a(target.type)}"
             " or retract it",
         )
     if any(e.corrects == target.id and isinstance(e, EventRetracted) for e in history):

@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints, field_validator
 
 from .base import ENVELOPE_FIELDS, DomainError, Event, ShortText, effective_events
+from .wording import a
 
 FieldName = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9_]{0,63})$")]
 """An event field's name, or ``*`` for every text field of the event."""
@@ -115,7 +116,7 @@ def check_disclosure(history: Sequence[Event], event: Event) -> None:
     allowed = withholdable(type(target))
     unknown = [f for f in event.fields if f != "*" and f not in allowed]
     if unknown:
-        raise DomainError("fields", f"a {target.type} has no text field '{unknown[0]}' "
+        raise DomainError("fields", f"{a(target.type)} has no text field '{unknown[0]}' "
                                     f"(these can be withheld: {', '.join(allowed)})")
     withheld = withheld_in(history, target)
     if isinstance(event, EventRedacted):
