@@ -155,8 +155,14 @@ def test_progress_stays_off_when_not_a_terminal_or_quiet() -> None:
 def test_progress_ticks_for_a_walk() -> None:
     screen, clock = _Terminal(), _Clock()
     progress = Progress("verify", stream=screen, clock=clock)
-    ticks = progress.ticks(2048, every=512)
+    ticks = progress.ticks(204_800, every=512)
     clock.now += 3
     for _ in range(1024):
         next(ticks)
-    assert screen.getvalue() == "\rverify: 512/2,048 (25%), ETA 0:09"
+    assert screen.getvalue() == "\rverify: 512/204,800 (0%), ETA 19:57"
+    short = Progress("verify", stream=screen, clock=clock).ticks(76)
+    screen.truncate(0)
+    screen.seek(0)
+    clock.now += 3
+    next(short)  # a short walk is looked at on every step
+    assert screen.getvalue() == "\rverify: 1/76 (1%), ETA 3:45"

@@ -6,18 +6,22 @@ Heavy modules are imported inside commands so that ``ledger --help`` starts fast
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+from .output import Progress, json_text, one_line, set_quiet
 
 if TYPE_CHECKING:
     from ..services import Ledger
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_NOT_PERMITTED, EXIT_CONFLICT = 0, 1, 2, 3, 4
 EXIT_STORE = 5
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as shells report a command stopped by Ctrl-C."""
 DEFAULT_STORE_URL = "sqlite:///events_store/ledger.db"
 DEMO_STORE_URL = "sqlite:///events_store/demo.db"
 DEMO_GENESIS = {"admin": "demo-admin", "name": "Demo administrator", "body": "demo-records",
@@ -34,7 +38,8 @@ Exit codes:
   2  bad input (the message names the field)
   3  not permitted
   4  concurrent change: re-read and retry
-  5  the store cannot be reached or opened"""
+  5  the store cannot be reached or opened
+  130  interrupted (Ctrl-C): a write is all or nothing"""
 
 
 class Failure(Exception):
@@ -45,6 +50,44 @@ class Failure(Exception):
 
 def _fail(code: int, message: str) -> NoReturn:
     raise Failure(code, message)
+
+
+def not_found(kind: str, key: str, *, field: str = "key", exists: bool = False,
+              as_of: str | None = None, known_at: str | None = None,
+              until: int | None = None) -> Failure:
+    """The one answer of every reading command for an entity it cannot find: bad input
+    (exit 2), naming what was asked for. The dates (and a last position) are named only when
+    they were given, each as the option that gave it: an entity the ledger holds (``exists``)
+    that is not there as of what was asked is missing "as of today" when no date was given."""
+    when = [f"as of {as_of}"] if as_of else []
+    if known_at:
+        when.append(f"as known at {known_at}")
+    if until is not None:
+        when.append(f"up to position {until}")
+    if exists and not when:
+        when.append("as of today")
+    where = " ".join(when) or "in the ledger"
+    return Failure(EXIT_BAD_INPUT, f"{field}: no {kind} '{key}' {where}")
+
+
+class _ReaderGone(Exception):
+    """Whoever read our output closed it (`ledger log | head -1`): not an error. A closed
+    pipe is the only source of BrokenPipeError in a command (a database's lost connection is
+    the driver's own error), so every one is taken for it."""
+
+
+class LedgerGroup(click.Group):
+    """The root group: a closed output pipe and Ctrl-C are caught here, before click turns
+    them into an exit 1 or a blank line and an abort."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Failure(EXIT_INTERRUPTED, "interrupted") from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise _ReaderGone() from None
 
 
 class _Context:
@@ -75,7 +118,8 @@ class _Context:
         return self._ledger
 
 
-@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LedgerGroup, epilog=EXIT_CODES,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",
     "store_url",
@@ -86,21 +130,13 @@ class _Context:
     help="sqlite:///path.db or postgresql://user@host:port/db[?schema=name] "
     "(env LEDGER_STORE_URL).",
 )
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress lines (shown only on a terminal, for work over a second).")
 @click.pass_context
-def cli(ctx: click.Context, store_url: str) -> None:
+def cli(ctx: click.Context, store_url: str, quiet: bool) -> None:
     """Tamper-evident accountability ledger for police governance."""
     ctx.obj = _Context(store_url)
-
-
-def _progress(total: int, label: str) -> Iterator[None]:
-    """Yields once per item; prints a progress line to stderr for long runs."""
-    step = max(total // 20, 1)
-    for done in range(1, total + 1):
-        if total >= 50_000 and done % step == 0:
-            click.echo(f"{label}: {done:,}/{total:,}", err=True)
-        yield None
-    while True:
-        yield None
+    set_quiet(ctx, quiet)
 
 
 @cli.command()
@@ -141,7 +177,9 @@ def verify(obj: _Context, digest_path: Path | None, checkpoint_path: Path | None
         read_checkpoint(ledger, raw, _key(obj, ledger, verifier_key), "checkpoint")
         if witnesses:
             _witnessed(raw, witnesses, threshold)
-    result = verify_chain(ledger, digest, _progress(ledger.chain.census().last, "verify"))
+    progress = Progress("verify")
+    result = verify_chain(ledger, digest, progress.ticks(ledger.chain.census().last))
+    progress.close()
     if result.problem is not None:
         click.echo(f"FAILED {result.problem}")
         raise Failure(EXIT_CHECK_FAILED, "")
@@ -181,24 +219,34 @@ def _log_name(log_id: bytes | None) -> str:
 @click.pass_obj
 def digest(obj: _Context, output: Path | None) -> None:
     """Verify the store as `verify` does, then print a JSON digest (log id, position, head
-    hash, time, checkpoints) for an auditor to keep. A failing store gets no digest (exit 1)."""
+    hash, time, checkpoints) for an auditor to keep, or write it to FILE (-o) and say so in
+    one line. A failing store gets no digest (exit 1)."""
     from ..audit import take_digest
 
-    text = json.dumps(take_digest(obj.ledger(mode="read")), indent=2)
-    if output:
+    kept = take_digest(obj.ledger(mode="read"))
+    text = json.dumps(kept, indent=2)
+    if output is None:
+        click.echo(text)
+        return
+    try:
         output.write_text(text + "\n")
-    click.echo(text)
+    except OSError as exc:
+        _fail(EXIT_BAD_INPUT, f"output: cannot write {output}: {exc.strerror}")
+    click.echo(f"wrote the digest of position {kept['position']} (head {kept['head_hash']}) "
+               f"to {output}")
 
 
 @cli.command()
 @click.argument("type_", metavar="TYPE")
 @click.argument("key")
-@click.option("--as", "actor", envvar="LEDGER_ACTOR", required=True, help="Acting actor id.")
-@click.option("--role", required=True, help="Role the actor acts in.")
-@click.option("--body", required=True, help="Key of the body acted for.")
+@click.option("--as", "acting", envvar="LEDGER_ACTOR", metavar="ACTOR", required=True,
+              help="The acting actor (env LEDGER_ACTOR); it signs with its key.")
+@click.option("--role", help="Role acted in (default: the actor's first role).")
+@click.option("--body", help="Body acted for (default: the body the actor acts for).")
 @click.option("--effective-at", required=True, help="When it happened: ISO date or timestamp.")
 @click.option("--reason", help="Why; required when changing an existing fact.")
-@click.option("--source-document", required=True, help="Source document id.")
+@click.option("--source-document", required=True,
+              help="The document this fact comes from (its id).")
 @click.option("--source-location", default="", help="Place in the document (lines, page).")
 @click.option("--corrects", help="Id of the event this one corrects.")
 @click.option("--kind", help="Entity kind (needed for EventRetracted).")
@@ -214,9 +262,10 @@ def digest(obj: _Context, output: Path | None) -> None:
 def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envelope: Any) -> None:
     """Record one fact: an event TYPE (see `ledger types`) on the entity KEY.
 
-    The generic form of the write commands; the same permission checks apply.
+    The generic form of the write commands: the same permission checks apply, and the role
+    and body default, as there, to the actor's first role and its body.
     """
-    from ..services import Fact
+    from .cli_write import record_as
 
     data: dict[str, Any] = {}
     for item in fields:
@@ -224,21 +273,8 @@ def record(obj: _Context, type_: str, key: str, fields: tuple[str, ...], **envel
         if not sep or not name:
             _fail(EXIT_BAD_INPUT, f"field: '{item}' is not NAME=VALUE")
         data[name] = json.loads(value) if value[:1] in ("[", "{") and _is_json(value) else value
-    source = {
-        "document": envelope.pop("source_document"),
-        "location": envelope.pop("source_location"),
-    }
     kind = envelope.pop("kind")
-    fact_fields = {**data, **{k: v for k, v in envelope.items() if v is not None}}
-    fact_fields["source"] = source
-    (recorded,) = obj.ledger().record(
-        [Fact(type=type_, key=key, kind=kind, fields=fact_fields)], acting=envelope["actor"],
-        signer=signer_of(envelope["actor"]),
-    )
-    click.echo(
-        f"recorded {recorded.event.type} at position {recorded.position} "
-        f"(event {recorded.event.id})"
-    )
+    record_as(obj, type_, key, envelope, data, kind=kind, spell=lambda name: f"-f {name}=...")
 
 
 def signer_of(actor: str) -> Any:
@@ -264,8 +300,8 @@ def show(obj: _Context, kind: str, key: str) -> None:
     """Current state of one entity (KIND: body, plan, deliverable, target, grant, ...) as JSON."""
     state = obj.ledger(mode="read").get(kind, key)
     if state is None:
-        _fail(EXIT_BAD_INPUT, f"key: no {kind} '{key}'")
-    click.echo(state.model_dump_json(indent=2))
+        raise not_found(kind, key)
+    click.echo(json_text(state.model_dump(mode="json")))
 
 
 @cli.command()
@@ -276,7 +312,7 @@ def history(obj: _Context, kind: str, key: str) -> None:
     """Every event of one entity, oldest first, as JSON lines."""
     events = obj.ledger(mode="read").history(kind, key)
     if not events:
-        _fail(EXIT_BAD_INPUT, f"key: no {kind} '{key}'")
+        raise not_found(kind, key)
     for event in events:
         click.echo(_event_json(event))
 
@@ -292,9 +328,9 @@ def log(obj: _Context, after: int, until: int | None) -> None:
 
 
 def _event_json(event: Any, **extra: Any) -> str:
-    return json.dumps(
+    return json_text(
         {**extra, "event_id": str(event.id), "type": event.type, **event.model_dump(mode="json")},
-        ensure_ascii=False,
+        indent=None,
     )
 
 
@@ -374,11 +410,6 @@ def demo(ctx: click.Context) -> None:
                "`ledger digest -o FILE` keeps one)")
 
 
-def one_line(text: str) -> str:
-    """Messages stay on one line whatever the user typed into them."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
 def _run(entry: click.Group, args: list[str] | None) -> int:
     if args is not None and any("\x00" in arg for arg in args):
         # no operating system passes one in a command line; only a caller in-process can
@@ -398,9 +429,20 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
         return EXIT_BAD_INPUT
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
+    except _ReaderGone:
+        return EXIT_OK
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C while click parsed
+            click.echo("error: interrupted", err=True)
+            return EXIT_INTERRUPTED
         click.echo("aborted", err=True)
         return EXIT_CHECK_FAILED
+    except KeyboardInterrupt:  # Ctrl-C outside any command (its opening or closing)
+        click.echo("error: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
     except Exception as exc:  # one line, never a traceback
         if _is_validation_error(exc):
             from ..domain.base import domain_error_from
@@ -476,8 +518,25 @@ def _driver_error(exc: BaseException) -> str | None:
     return one_line(text[0] if text else type(original).__name__)
 
 
+def _silence_stdout() -> None:
+    """Stdout's reader has gone (a closed pipe, `ledger log | head -1`): stdout is pointed at
+    the null device, as the Python documentation advises, so that nothing more written to it
+    (the interpreter's last flush included) fails or prints a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (a test's capture): nothing to flush
+        pass
+
+
 def main(args: list[str] | None = None) -> None:
-    sys.exit(_run(cli, args))
+    code = _run(cli, args)
+    try:
+        sys.stdout.flush()  # what is still buffered goes out now, or nowhere if the reader left
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)
 from . import cli_views  # noqa: E402,F401,I001  (registers the read commands)
 from . import cli_write  # noqa: E402,F401  (registers the write commands)
 from . import cli_audit  # noqa: E402,F401  (registers actor list, replay, evidence)

@@ -89,12 +89,11 @@ def export(obj: _Context, out: Path) -> None:
     payloads and their salts absent, their payload digests kept. It verifies to the same head
     (`ledger --store sqlite:///OUT verify`), signatures included."""
     from ..public_copy import export_public
+    from .output import Progress
 
-    copied = export_public(obj.ledger(mode="read"), out, progress=_progress)
+    progress = Progress("export")
+    copied = export_public(obj.ledger(mode="read"), out, progress=progress)
+    progress.close()
     click.echo(f"wrote the public copy of {copied.head:,} events to {out}: "
                f"{copied.withheld:,} withheld; head {copied.head_hash.hex()}")
 
-
-def _progress(done: int, total: int) -> None:
-    if total >= 50_000 and done % 50_000 == 0:
-        click.echo(f"export: {done:,}/{total:,}", err=True)

@@ -6,8 +6,9 @@ from typing import Any
 
 import click
 
-from .cli import EXIT_CHECK_FAILED, Failure, _Context, cli, signer_of
-from .output import emit, format_option
+from .cli import DEFAULT_STORE_URL, EXIT_CHECK_FAILED, Failure, _Context, cli, signer_of
+from .output import Progress, emit, format_option
+from .tables import FIRST_SEEN
 
 MAIN_GENESIS = {"admin": "records-admin", "name": "Records administrator",
                 "body": "governance-records", "body_name": "Police governance records office",
@@ -32,8 +33,12 @@ def import_documents(obj: _Context, document: str, acting: str) -> None:
 
     ledger = obj.ledger()
     ledger.signer = signer_of(acting)
-    for doc in documents(document):
+    chosen = documents(document)
+    progress = Progress("import", len(chosen))
+    for n, doc in enumerate(chosen):
+        progress(n)
         done = import_document(ledger, doc)
+        progress.clear()
         state = "already imported" if done.already else f"{done.added} events"
         click.echo(f"{doc.key} ({doc.title}): {state}")
         for finding in done.findings:
@@ -57,11 +62,15 @@ def reconcile(obj: _Context, fmt: str) -> None:
 
 
 @cli.command("main")
-@click.pass_obj
-def main_job(obj: _Context) -> None:
+@click.pass_context
+def main_job(ctx: click.Context) -> None:
     """The main job: import the real documents into the store (created if absent, never
     overwritten), bring the projections up to date, and print what the ledger now holds: events
-    per document, the transition story, the reconciliation findings, and the verified digest."""
+    per document, the transition story, the reconciliation findings, and the verified digest.
+
+    It always uses its own store, events_store/ledger.db, unless --store is given on the
+    command line: a LEDGER_STORE_URL left in the shell (the walk-through's) is ignored, and
+    the job says so."""
     from projections.base import Ask
     from projections.runner import TRANSITIONS, Runner
 
@@ -72,6 +81,12 @@ def main_job(obj: _Context) -> None:
     from ..provisioning import ensure_actor, open_or_init
     from ..reconcile import reconcile as run_checks
 
+    obj: _Context = ctx.obj
+    assert ctx.parent is not None
+    if ctx.parent.get_parameter_source("store_url") is click.core.ParameterSource.ENVIRONMENT:
+        click.echo(f"note: the main job ignores LEDGER_STORE_URL ({obj.store_url}) and uses "
+                   f"its own store; give --store to choose another", err=True)
+        obj.store_url = DEFAULT_STORE_URL
     keys = KeyDir()
     ledger = open_or_init(obj.store_url, keys=keys, **MAIN_GENESIS)
     obj.adopt(ledger)
@@ -79,20 +94,28 @@ def main_job(obj: _Context) -> None:
                                  admin=lambda: keys.signer(MAIN_GENESIS["admin"]))
     click.echo(f"store: {ledger.location.describe()}")
     click.echo("documents:")
-    for doc in documents():
+    chosen = documents()
+    progress = Progress("import", len(chosen))
+    for n, doc in enumerate(chosen):
+        progress(n)
         done = import_document(ledger, doc)
+        progress.clear()
         state = "already imported" if done.already else f"{done.added} events added"
         click.echo(f"  {doc.key}  {doc.title}: {state}")
         for finding in done.findings:
             click.echo(f"    finding: {finding}")
     runner = Runner(ledger)
+    progress = Progress("projections")
+    runner.catch_up(progress=progress)
+    progress.close()
     with runner.reading() as rows:
         story = TRANSITIONS.history(rows, Ask.of())
     runner.close()
     click.echo("transition story:")
     for body in story["bodies"]:
-        ended = f" to {body['abolished_on']}" if body.get("abolished_on") else ""
-        click.echo(f"  body {body['key']} ({body['body_type']}) from "
+        ended = f", abolished {body['abolished_on']}" if body.get("abolished_on") else ""
+        since = FIRST_SEEN if body.get("note") else "established"
+        click.echo(f"  body {body['key']} ({body['body_type']}): {since} "
                    f"{body['established_on']}{ended}")
     for term in story["office_terms"]:
         click.echo(f"  term {term['holder']}, {term['office']} of {term['office_body']}, "
@@ -110,7 +133,9 @@ def main_job(obj: _Context) -> None:
         mark = "DIFFERS" if check.differs else "ok"
         click.echo(f"  {mark:7} {check.what}: stated {check.stated}, computed {check.computed}"
                    f" ({check.unit}, {check.document} {check.source})")
-    result = verify_chain(ledger)
+    progress = Progress("verify")
+    result = verify_chain(ledger, progress=progress.ticks(ledger.chain.census().last))
+    progress.close()
     if not result.ok:
         click.echo(f"verify FAILED {result.problem}")
         raise Failure(EXIT_CHECK_FAILED, "")

@@ -9,6 +9,7 @@ nothing.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -142,43 +143,99 @@ FILLED_BY_LEDGER = {("DecisionSignedOff", "signed_by")}
 signed by its signer's registered name)."""
 
 
+class FieldOption(click.Option):
+    """An option for one field of an event: its help (what the field means, from the event
+    class or the glossary, and whether it is required) is worked out only when help is shown,
+    so running a write reads no source code."""
+
+    def __init__(self, decls: list[str], *, event: type[Any], field: str, required: bool,
+                 **kwargs: Any) -> None:
+        choices = kwargs.get("type")
+        if isinstance(choices, click.Choice) and len(choices.choices) > SHOWN_INLINE:
+            kwargs["metavar"] = field.rstrip("s").upper()  # the values go in the help
+        super().__init__(decls, **kwargs)
+        self.event, self.field, self.needed = event, field, required
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        if self.help is None:
+            from ..domain.glossary import meaning
+
+            said = meaning(self.event, self.field) or self.field.replace("_", " ") + "."
+            if self.multiple and "repeat" not in said:
+                said += " Repeat for several."
+            self.help = said + _values(self.type) + (" [required]" if self.needed else "")
+        return super().get_help_record(ctx)
+
+
+SHOWN_INLINE = 6
+"""Up to this many valid values show in the option's metavar; more go in its help."""
+
+
+def _values(kind: Any) -> str:
+    if isinstance(kind, click.Choice) and len(kind.choices) > SHOWN_INLINE:
+        return f" One of: {', '.join(map(str, kind.choices))}."
+    return ""
+
+
 def _field_options(type_name: str) -> list[click.Option]:
     from ..domain import event_type
     from ..domain.base import ENVELOPE_FIELDS
 
-    options = []
-    for name, info in event_type(type_name).model_fields.items():
+    cls = event_type(type_name)
+    options: list[click.Option] = []
+    for name, info in cls.model_fields.items():
         if name in ENVELOPE_FIELDS or name == "key" or (type_name, name) in FILLED_BY_LEDGER:
             continue
         flag = "--" + name.replace("_", "-")
-        required = " (required)" if info.is_required() else ""
+        common: dict[str, Any] = {"event": cls, "field": name, "required": info.is_required()}
         annotation = info.annotation
         args = [a for a in get_args(annotation) if a is not type(None)]
         if get_origin(annotation) is tuple or any(get_origin(a) is tuple for a in args):
-            options.append(click.Option([flag, name], multiple=True,
-                                        help=f"{name}; repeat for several.{required}"))
-        elif isinstance(annotation, type) and issubclass(annotation, Enum):
-            options.append(click.Option([flag, name],
-                                        type=click.Choice([e.value for e in annotation]),
-                                        help=f"{name}{required}."))
+            inner = [a for t in [annotation, *args] if get_origin(t) is tuple
+                     for a in get_args(t) if a is not Ellipsis]
+            kinds = _choice(inner[0]) if inner else None
+            options.append(FieldOption([flag, name], multiple=True, type=kinds, **common))
+        elif _choice(annotation) is not None:
+            options.append(FieldOption([flag, name], type=_choice(annotation), **common))
         elif annotation is bool:
-            options.append(click.Option([f"{flag}/--not-{flag[2:]}", name], default=None,
-                                        help=f"{name}."))
+            options.append(FieldOption([f"{flag}/--not-{flag[2:]}", name], default=None,
+                                       **common))
         else:
-            options.append(click.Option([flag, name], help=f"{name}{required}."))
+            options.append(FieldOption([flag, name], **common))
     return options
 
 
+def _choice(annotation: Any) -> click.Choice | None:
+    """The valid values of an enumerated field, which click lists in the help."""
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return click.Choice([e.value for e in annotation])
+    return None
+
+
+ENVELOPE_OPTIONS = {"acting": "--as", "effective_at": "--effective-at",
+                    "source_document": "--source-document", "role": "--role", "body": "--body",
+                    "reason": "--reason"}
+"""The envelope's options, by the name a missing value is reported under."""
+
+
 def _envelope_options() -> list[click.Option]:
+    from ..domain import Role
+
     return [
         click.Option(["--as", "acting"], envvar="LEDGER_ACTOR", metavar="ACTOR",
-                     help="The acting actor (env LEDGER_ACTOR)."),
-        click.Option(["--role"], help="Role acted in (default: the actor's first role)."),
-        click.Option(["--body"], help="Body acted for (default: the actor's body)."),
-        click.Option(["--effective-at"], help="When it happened: ISO date or timestamp."),
+                     help="The acting actor (env LEDGER_ACTOR); it signs with its key in the "
+                     "key directory. [required]"),
+        click.Option(["--role"], type=click.Choice([r.value for r in Role]), metavar="ROLE",
+                     help="Role acted in (default: the actor's first role). One of: "
+                     f"{', '.join(r.value for r in Role)}."),
+        click.Option(["--body"], help="Body acted for (default: the body the actor acts for)."),
+        click.Option(["--effective-at"], help="When it happened in the world: an ISO date or "
+                     "a timestamp with its offset. [required]"),
         click.Option(["--reason"], help="Why; required when changing an existing fact."),
-        click.Option(["--source-document"], help="Source document id."),
-        click.Option(["--source-location"], default="", help="Place in the document."),
+        click.Option(["--source-document"], help="The document this fact comes from (its id). "
+                     "[required]"),
+        click.Option(["--source-location"], default="", help="Where in the document (lines, "
+                     "page, paragraph)."),
         click.Option(["--corrects"], metavar="EVENT_ID", help="The event this one corrects."),
         click.Option(["--file", "fields_file"], type=click.Path(path_type=Path),
                      help="JSON or YAML object of fields (options override it)."),
@@ -208,14 +265,18 @@ def _load_fields(path: Path | None) -> dict[str, Any]:
 
 
 def record_as(obj: _Context, type_name: str, key: str, envelope: dict[str, Any],
-              fields: dict[str, Any], kind: str | None = None) -> None:
-    """Fills the envelope from the actor where left out, records, and reports the position."""
+              fields: dict[str, Any], kind: str | None = None,
+              spell: Callable[[str], str] | None = None) -> None:
+    """Fills the envelope from the actor where left out, records, and reports the position.
+    A value left out is named by its option (``spell`` says how a field is given, by default
+    ``--name``) before anything is read."""
     from ..permissions import NotPermitted
     from ..services import Fact
 
     acting = envelope.pop("acting")
     if not acting:
         raise Failure(EXIT_BAD_INPUT, "as: say who is acting (--as ACTOR or LEDGER_ACTOR)")
+    _require(type_name, fields, envelope, spell or _option)
     ledger = obj.ledger()
     if envelope.get("role") is None or envelope.get("body") is None:
         actor = ledger.get("actor", acting)
@@ -231,6 +292,36 @@ def record_as(obj: _Context, type_name: str, key: str, envelope: dict[str, Any],
                                 acting=acting, signer=signer_of(acting))
     click.echo(f"recorded {recorded.event.type} at position {recorded.position} "
                f"(event {recorded.event.id})")
+
+
+def _option(field: str) -> str:
+    return f"--{field.replace('_', '-')} (or {field} in --file)"
+
+
+SET_BY_LEDGER = frozenset({"originator_id", "originator_version", "recorded_at", "actor",
+                           "role", "body", "source", "key"})
+"""Fields no one gives: the ledger sets them, or the envelope's own options do."""
+
+
+def _require(type_name: str, fields: dict[str, Any], envelope: dict[str, Any],
+             spell: Callable[[str], str]) -> None:
+    """Every value the event needs is given: a missing one is bad input naming the option
+    that gives it (not the event's nested field, such as ``source.document``)."""
+    from ..domain import event_type
+
+    missing = [(ENVELOPE_OPTIONS[n].lstrip("-"), ENVELOPE_OPTIONS[n])
+               for n in ("effective_at", "source_document")
+               if envelope.get(n) in (None, "") and n not in fields]
+    cls = event_type(type_name)
+    missing += [
+        (name, spell(name)) for name, info in cls.model_fields.items()
+        if info.is_required() and name not in SET_BY_LEDGER and name not in envelope
+        and (type_name, name) not in FILLED_BY_LEDGER and fields.get(name) in (None, "", [])
+    ]
+    if missing:
+        (name, how), rest = missing[0], missing[1:]
+        more = f"; also missing: {', '.join(n for n, _ in rest)}" if rest else ""
+        raise Failure(EXIT_BAD_INPUT, f"{name}: missing: give {how}{more}")
 
 
 def _make(type_name: str, verb: str) -> click.Command:
@@ -252,8 +343,10 @@ def _make(type_name: str, verb: str) -> click.Command:
                 fields[name] = list(value) if isinstance(value, tuple) else value
         record_as(obj, type_name, key, values, fields)
 
-    doc = (cls.__doc__ or "").strip().split("\n")[0]
+    doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split()).replace("``", "")
     summary = f"Record {type_name} on the {kind} KEY." + (f" {doc}" if doc else "")
+    summary += (f"\n\nKEY: the new {kind}'s key (lowercase letters, digits and . _ : / -)."
+                if cls.creates else f"\n\nKEY: the {kind}'s key.")
     return click.Command(
         verb,
         callback=command,

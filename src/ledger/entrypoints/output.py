@@ -350,6 +350,7 @@ class Progress:
         """One yield per item of work (what ``audit.verify`` takes), drawing now and then;
         it goes on yielding after ``total``."""
         self.total = total
+        every = max(1, min(every, total // 100))  # a short walk is looked at often enough
         done = 0
         while True:
             done += 1

@@ -179,8 +179,9 @@ GRANTS: list[Column | str] = ["key", "recipient", "funding_body", "financial_yea
 
 
 def _state(state: Any) -> Any:
-    """An entity's state after an event, without what every state repeats (its id, version
-    and kind)."""
+    """An entity's state after an event, without what the row shows already or every state
+    repeats (its id, version, kind and key, the date it began)."""
     if not isinstance(state, dict):
         return state
-    return {k: v for k, v in state.items() if k not in ("id", "version", "kind")}
+    return {k: v for k, v in state.items()
+            if k not in ("id", "version", "kind", "key", "effective_from")}

@@ -55,10 +55,21 @@ def _plan(entity: Entity) -> dict[str, Any]:
         for row in entity["_rows"]
         if row["field"].startswith("variation:")
     ]
+    extensions = [
+        {
+            "period_to": row["value"],
+            "effective_at": day_of(row["effective_at"]),
+            "reason": row["reason"],
+            "position": row["position"],
+        }
+        for row in entity["_rows"]
+        if row["event_type"] == "PlanExtended" and row["field"] == "period_to"
+    ]
     return {
         **public(entity),
         "items": sorted(prefixed(entity, "item").values(), key=_item_order),
         "variations": variations,
+        "extensions": extensions,
     }
 
 
@@ -68,8 +79,10 @@ def _natural(key: str) -> list[tuple[int, str]]:
             for part in re.split(r"(\d+)", key)]
 
 
-def _item_order(item: dict[str, Any]) -> tuple[str, str]:
-    return (str(item.get("number") or ""), str(item.get("item")))
+def _item_order(item: dict[str, Any]) -> list[tuple[int, str]]:
+    """Outline order where keys nest (s1, s1.d1, s1.d2, s2), numbers by value (1.2 before
+    1.10)."""
+    return _natural(str(item.get("item")))
 
 
 def _member(entity: Entity) -> dict[str, Any]:
