@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from . import tables
-from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli, not_found
+from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli
 from .output import emit, format_option
 
 
@@ -41,12 +40,15 @@ actor_group.add_command(actor_list)
 @cli.command(epilog=EXIT_CODES)
 @click.option("--until", "until", type=int, help="Stop after this position.")
 @click.option("--known-at", help="Stop at what the ledger knew at this time (recorded_at).")
+@click.option("--as-of", help="Only what had happened by then (effective_at): a date (the "
+              "end of that London day) or a timestamp with its offset.")
 @click.option("--kind", help="Only one entity: its kind ...")
-@click.option("--key", help="... and its key.")
+@click.option("--key", help="... and its key (a plan's replay includes its deliverables "
+              "and targets; its items are in its own state).")
 @format_option(default="json")
 @click.pass_obj
-def replay(obj: _Context, until: int | None, known_at: str | None, kind: str | None,
-           key: str | None, fmt: str) -> None:
+def replay(obj: _Context, until: int | None, known_at: str | None, as_of: str | None,
+           kind: str | None, key: str | None, fmt: str) -> None:
     """Replay the log in order, showing each event and its entity's state after it."""
     from projections.base import asked, moment
 
@@ -55,24 +57,39 @@ def replay(obj: _Context, until: int | None, known_at: str | None, kind: str | N
     if (kind is None) != (key is None):
         raise Failure(EXIT_BAD_INPUT, "kind: give --kind and --key together")
     limit = asked(known_at, "known_at") if known_at else None
+    cut = asked(as_of, "as_of") if as_of else None
     ledger = obj.ledger(mode="read")
-    only = aggregate_id(aggregate_kind(kind).kind, key) if kind and key else None
+    chosen = aggregate_kind(kind).kind if kind and key else None
+    only = {aggregate_id(chosen, key)} if chosen and key else None
     histories: dict[Any, list[Any]] = {}
     kinds: dict[Any, Any] = {}
+    keys: dict[Any, str] = {}
     steps = []
     for position, event in ledger.log(0, until):
         if limit is not None and moment(event.recorded_at) > limit:
             break
-        if only is not None and event.originator_id != only:
+        if cut is not None and moment(event.effective_at, end_of_day=False) > cut:
+            continue  # not yet happened then; a later position may have happened earlier
+        made = AGGREGATE_OF.get(type(event)) if event.creates else None
+        if only is not None and chosen == "plan" and made is not None and made.kind in (
+                "deliverable", "target") and getattr(event, "plan", None) == key:
+            only.add(event.originator_id)  # a member of the plan, from its creation on
+        if only is not None and event.originator_id not in only:
             continue
         history = histories.setdefault(event.originator_id, [])
         history.append(event)
-        if event.originator_id not in kinds:
+        if made is not None:
+            kinds.setdefault(event.originator_id, made)
+            keys.setdefault(event.originator_id, str(getattr(event, "key", "")))
+        elif event.originator_id not in kinds and type(event) in AGGREGATE_OF:
             kinds[event.originator_id] = AGGREGATE_OF[type(event)]
-        state = fold(kinds[event.originator_id], history)
+        aggregate = kinds.get(event.originator_id)
+        state = fold(aggregate, history) if aggregate is not None else None
         steps.append({
             "position": position,
             "event_id": str(event.id),
+            "kind": aggregate.kind if aggregate is not None else None,
+            "key": keys.get(event.originator_id),
             "type": event.type,
             "effective_at": event.effective_at.isoformat(),
             "recorded_at": event.recorded_at.isoformat(),
@@ -80,10 +97,8 @@ def replay(obj: _Context, until: int | None, known_at: str | None, kind: str | N
             "reason": event.reason,
             "state": None if state is None else state.model_dump(mode="json"),
         })
-    if kind and key and not steps:
-        raise not_found(kind, key, exists=ledger.get(kind, key) is not None,
-                        known_at=known_at, until=until)
-    emit(steps, fmt, columns=tables.REPLAY)
+    emit(steps, fmt, columns=["position", "type", "kind", "key", "effective_at", "actor",
+                              "reason", "state"])
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -101,11 +116,9 @@ def evidence(obj: _Context, reference: str, folder: Path) -> None:
     from ..proofs import evidence_pack
 
     ledger = obj.ledger(mode="read")
-    if not ledger.history("decision", reference):  # before the log's key is looked for
-        raise not_found("decision", reference, field="reference")
     pack = evidence_pack(ledger, aggregate_id("decision", reference), KeyDir())
     if not pack["events"]:
-        raise not_found("decision", reference, field="reference")
+        raise Failure(EXIT_BAD_INPUT, f"reference: no decision '{reference}' in the ledger")
     if (folder / "evidence.json").exists():
         raise Failure(EXIT_BAD_INPUT, f"out: {folder} already holds an evidence pack")
     pack["sources"] = [

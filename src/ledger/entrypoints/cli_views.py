@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import tables
-from .cli import EXIT_BAD_INPUT, Failure, _Context, cli, not_found
-from .output import Progress, emit, emit_view, format_option
+from .cli import EXIT_BAD_INPUT, Failure, _Context, cli
+from .output import emit, format_option
 
 if TYPE_CHECKING:
     from projections.base import Ask, SqlRows
@@ -30,20 +29,10 @@ def _reading(obj: _Context) -> Iterator[SqlRows]:
 
     runner = Runner(obj.ledger(mode="read"))
     try:
-        progress = Progress("catching up the read models")
-        runner.catch_up(progress=progress)  # shown only when it takes over a second
-        progress.close()
         with runner.reading() as rows:
             yield rows
     finally:
         runner.close()
-
-
-def _missing(obj: _Context, kind: str, key: str, as_of: str | None,
-             known_at: str | None) -> Failure:
-    """Not found (exit 2): missing from the ledger, or only as of the dates asked."""
-    exists = obj.ledger(mode="read").get(kind, key) is not None
-    return not_found(kind, key, exists=exists, as_of=as_of, known_at=known_at)
 
 
 def _ask(as_of: str | None, known_at: str | None) -> Ask:
@@ -86,9 +75,12 @@ def projections_rebuild(obj: _Context, names: tuple[str, ...]) -> None:
     from projections.runner import Runner
 
     runner = Runner(obj.ledger(mode="read"))
-    progress = Progress("rebuild")
+
+    def progress(position: int, head: int) -> None:
+        if head >= 50_000:
+            click.echo(f"rebuild: {position:,}/{head:,}", err=True)
+
     read = runner.rebuild(list(names), progress)
-    progress.close()
     runner.close()
     click.echo(f"rebuilt {', '.join(names) or 'all projections'} from {read} events")
 
@@ -119,16 +111,20 @@ def plan_list(obj: _Context, as_of: str | None, known_at: str | None, fmt: str) 
 @click.pass_obj
 def plan_show(obj: _Context, key: str, as_of: str | None, known_at: str | None,
               fmt: str) -> None:
-    """One plan: its status, items, deliverables (lead, deadline, status, source) and targets."""
+    """One plan: its status, items, deliverables (lead, deadline, status, source) and targets.
+    Each deliverable says whether it is overdue as of the date asked (its due date has passed
+    with no outcome recorded) and what became of it at a transfer of its body's
+    responsibilities (carried over, lapsed, ended, or open with no outcome recorded)."""
     from projections.runner import PLAN_STATE
 
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
         found = PLAN_STATE.plan(rows, key, ask)
     if found is None:
-        raise _missing(obj, "plan", key, as_of, known_at)
-    header, sections = tables.plan_view(found)
-    emit_view(found, fmt, header, sections)
+        raise Failure(EXIT_BAD_INPUT, f"key: no plan '{key}' as of that date")
+    emit(found, fmt, records=found["deliverables"],
+         columns=["key", "number", "title", "lead", "deadline", "status", "overdue",
+                  "handover", "source"])
 
 
 @cli.command("audit")
@@ -145,9 +141,8 @@ def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str |
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
         trail = AUDIT_TRAIL.trail(rows, kind, key, ask)
-    if not trail:
-        raise _missing(obj, kind, key, as_of, known_at)
-    emit(trail, fmt, columns=tables.AUDIT)
+    emit(trail, fmt, columns=["position", "effective_at", "event_type", "field", "before",
+                              "after", "actor", "role", "reason", "corrected_by"])
 
 
 FILTER_MOST = 500
@@ -161,14 +156,59 @@ def _bounded(ctx: click.Context, param: click.Parameter, value: str | None) -> s
     return value
 
 
+FLAGS = {"date_from": "--from", "date_to": "--to"}
+"""A query's filter by the option that gives it, where the two names differ."""
+
+
+def _flag(name: str, value: Any) -> str:
+    flag = FLAGS.get(name, "--" + name.replace("_", "-"))
+    return flag if value is True else f"{flag} {value}"
+
+
+def _say_unmatched(command: str, given: dict[str, Any],
+                   finds: Callable[[dict[str, Any]], bool]) -> None:
+    """After a filtered read found nothing: one line on stderr naming the filter that
+    matched nothing (the first, asked alone), or saying that the filters match nothing
+    together. The exit code stays 0: an empty answer is an answer. ``given`` holds the
+    filters as the person wrote them; ``finds`` asks the query with some of them."""
+    if not given:
+        return
+    alone = [name for name in given if len(given) == 1 or not finds({name: given[name]})]
+    if alone:
+        click.echo(f"{command}: {_flag(alone[0], given[alone[0]])} matched nothing", err=True)
+        return
+    both = " and ".join(_flag(n, v) for n, v in given.items())
+    click.echo(f"{command}: nothing matches {both} together", err=True)
+
+
+def _holder_names(obj: _Context, holder: str) -> list[str]:
+    """What ``--holder`` may mean: a holder's name, or an actor id (the registered actor's
+    name; the query also reads an id as the name in lowercase with hyphens)."""
+    from ..domain import DomainError
+
+    names = [holder]
+    try:
+        actor = obj.ledger(mode="read").get("actor", holder.strip().casefold())
+    except DomainError:
+        actor = None
+    if actor is not None:
+        names.append(actor.name)  # type: ignore[attr-defined]
+    return names
+
+
 @cli.command("decisions")
-@click.option("--body", callback=_bounded, help="Body key.")
-@click.option("--holder", callback=_bounded, help="Office holder at the decision date (name).")
+@click.option("--body", callback=_bounded, help="Body key (any case).")
+@click.option("--holder", callback=_bounded,
+              help="Office holder at the decision date: a name in any case (Ann Barnes) or "
+                   "an actor id (ann-barnes).")
 @click.option("--from", "date_from", callback=_bounded, help="Decided on or after (ISO date).")
 @click.option("--to", "date_to", callback=_bounded, help="Decided on or before (ISO date).")
 @click.option("--priority", callback=_bounded, help="Plan item key the decision relates to.")
 @click.option("--text", callback=_bounded,
               help="Free text in reference, title, summary, recommendation, decision.")
+@click.option("--awarding-grants", is_flag=True, default=False,
+              help="Only decisions that awarded grants (a grant award names them), with "
+                   "their sign-offs, interests and grants.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many (a page).")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
 @bitemporal
@@ -184,9 +224,26 @@ def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
     for name, option in (("date_from", "from"), ("date_to", "to")):
         if filters[name] is not None:  # checked before the read models catch up
             asked(filters[name], option)
+    if filters["date_from"] is not None and filters["date_to"] is not None and (
+            asked(filters["date_from"], "from", end=False) > asked(filters["date_to"], "to")):
+        raise Failure(EXIT_BAD_INPUT, f"from: {filters['date_from']} is later than --to "
+                                      f"{filters['date_to']}")
+    given = {n: v for n, v in filters.items()
+             if n not in ("limit", "offset") and v not in (None, False)}
+    query = {**given, **({"holder": _holder_names(obj, given["holder"])}
+                         if "holder" in given else {})}
     with _reading(obj) as rows:
-        found = DECISION_TRAIL.decisions(rows, ask, **filters)
-    emit(found, fmt, columns=tables.DECISIONS)
+        found = DECISION_TRAIL.decisions(
+            rows, ask, limit=filters["limit"], offset=filters["offset"], **query)
+        if not found and (not filters["offset"]
+                          or not DECISION_TRAIL.decisions(rows, ask, limit=1, **query)):
+            _say_unmatched("decisions", given, lambda some: bool(DECISION_TRAIL.decisions(
+                rows, ask, limit=1, **{n: query[n] for n in some})))
+    columns = ["reference", "decided_on", "body", "title", "office_holders", "published_on"]
+    if filters["awarding_grants"]:
+        columns = ["reference", "decided_on", "body", "title", "signoffs", "interests",
+                   "grants_awarded"]
+    emit(found, fmt, columns=columns)
 
 
 @cli.command("transitions")
@@ -200,7 +257,15 @@ def transitions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
         found = TRANSITIONS.history(rows, ask)
-    emit_view(found, fmt, [], tables.transitions_view(found))
+    records = [
+        {"transfer": t["key"], "on": t["on"], "from_body": t["from_body"],
+         "to_body": t["to_body"], **c}
+        for t in found["transfers"]
+        for c in t["commitments"]
+    ]
+    emit(found, fmt, records=records,
+         columns=["transfer", "on", "deliverable", "lead", "deadline", "outcome",
+                  "outcome_on", "carried_over_to"])
 
 
 @cli.command("targets")
@@ -218,26 +283,43 @@ def targets(obj: _Context, key: str | None, as_of: str | None, known_at: str | N
         one = TARGET_HISTORY.target(rows, key, ask) if key else None
         found = [one] if one is not None else TARGET_HISTORY.targets(rows, ask)
     if key and one is None:
-        raise _missing(obj, "target", key, as_of, known_at)
-    emit(one if one is not None else found, fmt, records=tables.target_rows(found),
-         columns=tables.TARGETS)
+        raise Failure(EXIT_BAD_INPUT, f"key: no target '{key}' as of that date")
+    records = [{"target": t["key"], **s} for t in found for s in t["series"]]
+    emit(one if one is not None else found, fmt, records=records,
+         columns=["target", "effective_at", "step", "value", "old_value", "justification"])
 
 
 @cli.command("grants")
-@click.option("--recipient", help="Recipient name.")
-@click.option("--year", help="Financial year, e.g. 2013-14.")
-@click.option("--funding-body", help="Funding body key.")
+@click.option("--recipient", callback=_bounded, help="Recipient name, or part of it, in any "
+              "case.")
+@click.option("--year", callback=_bounded,
+              help="Financial year, April to March, of the award: 2013, 2013/14 and 2013-14 "
+                   "each mean April 2013 to March 2014.")
+@click.option("--funding-body", callback=_bounded, help="Funding body key (any case).")
+@click.option("--decision", callback=_bounded,
+              help="The decision that awarded the grant (its reference).")
 @bitemporal
 @format_option()
 @click.pass_obj
 def grants(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
            **filters: Any) -> None:
-    """Grants register: awards, variations, payments, withdrawals and totals."""
+    """Grants register: awards (with the decision behind each, where named), variations,
+    payments, withdrawals and totals."""
+    from projections.models.grants import financial_year_asked
     from projections.runner import GRANTS
 
     ask = _ask(as_of, known_at)
+    if filters["year"] is not None:
+        try:
+            filters["year"] = financial_year_asked(filters["year"])
+        except ValueError as exc:
+            raise Failure(EXIT_BAD_INPUT, f"year: {exc}") from None
+    given = {n: v for n, v in filters.items() if v is not None}
     with _reading(obj) as rows:
-        found = GRANTS.register(rows, ask, **filters)
+        found = GRANTS.register(rows, ask, **given)
+        if not found["grants"]:
+            _say_unmatched("grants", given, lambda some: bool(GRANTS.register(
+                rows, ask, **some)["grants"]))
     emit(found, fmt, records=found["grants"],
          columns=["key", "recipient", "funding_body", "financial_year", "amount", "paid",
-                  "status"])
+                  "status", "by_decision"])
