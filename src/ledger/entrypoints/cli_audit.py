@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli
+from . import tables
+from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli, not_found
 from .output import emit, format_option
 
 
@@ -97,8 +98,10 @@ def replay(obj: _Context, until: int | None, known_at: str | None, as_of: str | 
             "reason": event.reason,
             "state": None if state is None else state.model_dump(mode="json"),
         })
-    emit(steps, fmt, columns=["position", "type", "kind", "key", "effective_at", "actor",
-                              "reason", "state"])
+    if kind and key and not steps:
+        raise not_found(chosen or kind, key, exists=ledger.get(kind, key) is not None,
+                        as_of=as_of, known_at=known_at, until=until)
+    emit(steps, fmt, columns=tables.REPLAY)
 
 
 @cli.command(epilog=EXIT_CODES)
@@ -116,9 +119,11 @@ def evidence(obj: _Context, reference: str, folder: Path) -> None:
     from ..proofs import evidence_pack
 
     ledger = obj.ledger(mode="read")
+    if not ledger.history("decision", reference):  # before the log's key is looked for
+        raise not_found("decision", reference, field="reference")
     pack = evidence_pack(ledger, aggregate_id("decision", reference), KeyDir())
     if not pack["events"]:
-        raise Failure(EXIT_BAD_INPUT, f"reference: no decision '{reference}' in the ledger")
+        raise not_found("decision", reference, field="reference")
     if (folder / "evidence.json").exists():
         raise Failure(EXIT_BAD_INPUT, f"out: {folder} already holds an evidence pack")
     pack["sources"] = [

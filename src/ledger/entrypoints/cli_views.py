@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .cli import EXIT_BAD_INPUT, Failure, _Context, cli
-from .output import emit, format_option
+from . import tables
+from .cli import EXIT_BAD_INPUT, Failure, _Context, cli, not_found
+from .output import Progress, emit, emit_view, format_option
 
 if TYPE_CHECKING:
     from projections.base import Ask, SqlRows
@@ -29,10 +30,20 @@ def _reading(obj: _Context) -> Iterator[SqlRows]:
 
     runner = Runner(obj.ledger(mode="read"))
     try:
+        progress = Progress("catching up the read models")
+        runner.catch_up(progress=progress)  # shown only when it takes over a second
+        progress.close()
         with runner.reading() as rows:
             yield rows
     finally:
         runner.close()
+
+
+def _missing(obj: _Context, kind: str, key: str, as_of: str | None,
+             known_at: str | None) -> Failure:
+    """Not found (exit 2): missing from the ledger, or only as of the dates asked."""
+    exists = obj.ledger(mode="read").get(kind, key) is not None
+    return not_found(kind, key, exists=exists, as_of=as_of, known_at=known_at)
 
 
 def _ask(as_of: str | None, known_at: str | None) -> Ask:
@@ -75,12 +86,9 @@ def projections_rebuild(obj: _Context, names: tuple[str, ...]) -> None:
     from projections.runner import Runner
 
     runner = Runner(obj.ledger(mode="read"))
-
-    def progress(position: int, head: int) -> None:
-        if head >= 50_000:
-            click.echo(f"rebuild: {position:,}/{head:,}", err=True)
-
+    progress = Progress("rebuild")
     read = runner.rebuild(list(names), progress)
+    progress.close()
     runner.close()
     click.echo(f"rebuilt {', '.join(names) or 'all projections'} from {read} events")
 
@@ -121,10 +129,9 @@ def plan_show(obj: _Context, key: str, as_of: str | None, known_at: str | None,
     with _reading(obj) as rows:
         found = PLAN_STATE.plan(rows, key, ask)
     if found is None:
-        raise Failure(EXIT_BAD_INPUT, f"key: no plan '{key}' as of that date")
-    emit(found, fmt, records=found["deliverables"],
-         columns=["key", "number", "title", "lead", "deadline", "status", "overdue",
-                  "handover", "source"])
+        raise _missing(obj, "plan", key, as_of, known_at)
+    header, sections = tables.plan_view(found)
+    emit_view(found, fmt, header, sections)
 
 
 @cli.command("audit")
@@ -141,8 +148,9 @@ def audit(obj: _Context, kind: str, key: str, as_of: str | None, known_at: str |
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
         trail = AUDIT_TRAIL.trail(rows, kind, key, ask)
-    emit(trail, fmt, columns=["position", "effective_at", "event_type", "field", "before",
-                              "after", "actor", "role", "reason", "corrected_by"])
+    if not trail:
+        raise _missing(obj, kind, key, as_of, known_at)
+    emit(trail, fmt, columns=tables.AUDIT)
 
 
 FILTER_MOST = 500
@@ -239,7 +247,7 @@ def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
                           or not DECISION_TRAIL.decisions(rows, ask, limit=1, **query)):
             _say_unmatched("decisions", given, lambda some: bool(DECISION_TRAIL.decisions(
                 rows, ask, limit=1, **{n: query[n] for n in some})))
-    columns = ["reference", "decided_on", "body", "title", "office_holders", "published_on"]
+    columns: list[Any] = tables.DECISIONS
     if filters["awarding_grants"]:
         columns = ["reference", "decided_on", "body", "title", "signoffs", "interests",
                    "grants_awarded"]
@@ -257,15 +265,7 @@ def transitions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str
     ask = _ask(as_of, known_at)
     with _reading(obj) as rows:
         found = TRANSITIONS.history(rows, ask)
-    records = [
-        {"transfer": t["key"], "on": t["on"], "from_body": t["from_body"],
-         "to_body": t["to_body"], **c}
-        for t in found["transfers"]
-        for c in t["commitments"]
-    ]
-    emit(found, fmt, records=records,
-         columns=["transfer", "on", "deliverable", "lead", "deadline", "outcome",
-                  "outcome_on", "carried_over_to"])
+    emit_view(found, fmt, [], tables.transitions_view(found))
 
 
 @cli.command("targets")
@@ -283,10 +283,9 @@ def targets(obj: _Context, key: str | None, as_of: str | None, known_at: str | N
         one = TARGET_HISTORY.target(rows, key, ask) if key else None
         found = [one] if one is not None else TARGET_HISTORY.targets(rows, ask)
     if key and one is None:
-        raise Failure(EXIT_BAD_INPUT, f"key: no target '{key}' as of that date")
-    records = [{"target": t["key"], **s} for t in found for s in t["series"]]
-    emit(one if one is not None else found, fmt, records=records,
-         columns=["target", "effective_at", "step", "value", "old_value", "justification"])
+        raise _missing(obj, "target", key, as_of, known_at)
+    emit(one if one is not None else found, fmt, records=tables.target_rows(found),
+         columns=tables.TARGETS)
 
 
 @cli.command("grants")
