@@ -7,19 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from projections.models import natural
+
 from .output import Column, Section, readable
 
 FIRST_SEEN = "first seen in the documents"
 """A body whose establishment date the sources do not give (its ``note`` says so) is dated by
 the first document that shows it in existence: its date is labelled so, never as founded."""
-
-
-def natural(text: str) -> list[tuple[int, str]]:
-    """Sort key: numbers by value, so '1.1.2' comes before '1.1.10'."""
-    import re
-
-    return [(int(part), "") if part.isdigit() else (-1, part)
-            for part in re.split(r"(\d+)", text) if part]
 
 
 # ---------------------------------------------------------------- decisions

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..base import Ask, Rows, day_of
 from ..fields import Entity, FieldProjection, public
+from . import by_kind_and_key
 
 
 def financial_year(iso_date: str) -> str:
@@ -60,7 +61,8 @@ class GrantsRegister(FieldProjection):
         where = {"parent": funding_body.strip().casefold()} if funding_body else {}
         grants = [
             _grant(entity)
-            for _, entity in sorted(self.entities(rows, ask, kind="grant", **where).items())
+            for _, entity in sorted(self.entities(rows, ask, kind="grant", **where).items(),
+                                    key=by_kind_and_key)
         ]
         grants = [
             g for g in grants

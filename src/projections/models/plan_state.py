@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -10,6 +9,7 @@ from ledger.dates import today
 
 from ..base import END_OF_TIME, Ask, Rows, day_of
 from ..fields import Entity, FieldProjection, prefixed, public
+from . import natural
 from .transitions import ENDINGS, NO_OUTCOME, TransitionHistory
 
 TRANSITIONS = TransitionHistory()
@@ -30,7 +30,7 @@ class PlanState(FieldProjection):
             return None
         members = dict(sorted(
             self.entities(rows, ask, kind=["deliverable", "target"], parent=key).items(),
-            key=lambda kv: (kv[0][0], _natural(kv[0][1])),
+            key=lambda kv: (kv[0][0], natural(kv[0][1])),
         ))
         on = as_of_day(ask)
         handed = TRANSITIONS.handover(rows, key, ask)
@@ -73,16 +73,10 @@ def _plan(entity: Entity) -> dict[str, Any]:
     }
 
 
-def _natural(key: str) -> list[tuple[int, str]]:
-    """'plan/1.10' after 'plan/1.9'."""
-    return [(int(part), "") if part.isdigit() else (0, part)
-            for part in re.split(r"(\d+)", key)]
-
-
 def _item_order(item: dict[str, Any]) -> list[tuple[int, str]]:
     """Outline order where keys nest (s1, s1.d1, s1.d2, s2), numbers by value (1.2 before
     1.10)."""
-    return _natural(str(item.get("item")))
+    return natural(str(item.get("item")))
 
 
 def _member(entity: Entity) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..base import Ask, Rows, iso
 from ..fields import FieldProjection, public
+from . import by_kind_and_key
 
 _STEP = {
     ("TargetSet", "value"): "set",
@@ -23,7 +24,8 @@ class TargetHistory(FieldProjection):
     def targets(self, rows: Rows, ask: Ask) -> list[dict[str, Any]]:
         return [
             {**public(entity), "series": _series(entity["_rows"])}
-            for _, entity in sorted(self.entities(rows, ask, kind="target").items())
+            for _, entity in sorted(self.entities(rows, ask, kind="target").items(),
+                                    key=by_kind_and_key)
         ]
 
     def target(self, rows: Rows, key: str, ask: Ask) -> dict[str, Any] | None:

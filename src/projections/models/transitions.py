@@ -11,6 +11,7 @@ from typing import Any
 
 from ..base import Ask, Rows, asked, day_of
 from ..fields import Entity, FieldProjection, public
+from . import by_kind_and_key
 
 ENDINGS = {"carried_over", "closed", "completed", "lapsed"}
 NO_OUTCOME = "open at transfer, no outcome recorded"
@@ -23,7 +24,7 @@ class TransitionHistory(FieldProjection):
     def history(self, rows: Rows, ask: Ask) -> dict[str, Any]:
         entities = self.entities(rows, ask)
         by_kind: dict[str, list[Entity]] = {}
-        for (kind, _), entity in sorted(entities.items()):
+        for (kind, _), entity in sorted(entities.items(), key=by_kind_and_key):
             by_kind.setdefault(kind, []).append(entity)
         bodies = [
             {**public(b), "established_on": _created_on(b)} for b in by_kind.get("body", [])
