@@ -11,7 +11,7 @@ import click
 
 from . import tables
 from .cli import EXIT_BAD_INPUT, Failure, _Context, cli, not_found
-from .output import Progress, emit, emit_view, format_option
+from .output import Progress, emit, emit_view, format_option, one_line
 
 if TYPE_CHECKING:
     from projections.base import Ask, SqlRows
@@ -183,10 +183,11 @@ def _say_unmatched(command: str, given: dict[str, Any],
         return
     alone = [name for name in given if len(given) == 1 or not finds({name: given[name]})]
     if alone:
-        click.echo(f"{command}: {_flag(alone[0], given[alone[0]])} matched nothing", err=True)
+        said = _flag(alone[0], given[alone[0]])
+        click.echo(one_line(f"{command}: {said} matched nothing"), err=True)
         return
     both = " and ".join(_flag(n, v) for n, v in given.items())
-    click.echo(f"{command}: nothing matches {both} together", err=True)
+    click.echo(one_line(f"{command}: nothing matches {both} together"), err=True)
 
 
 def _holder_names(obj: _Context, holder: str) -> list[str]:
