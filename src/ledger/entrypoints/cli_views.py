@@ -11,7 +11,7 @@ import click
 
 from . import tables
 from .cli import EXIT_BAD_INPUT, Failure, _Context, cli, not_found
-from .output import Progress, emit, emit_view, format_option, one_line
+from .output import Column, Progress, emit, emit_view, format_option, one_line
 
 if TYPE_CHECKING:
     from projections.base import Ask, SqlRows
@@ -250,9 +250,14 @@ def decisions(obj: _Context, as_of: str | None, known_at: str | None, fmt: str,
                 rows, ask, limit=1, **{n: query[n] for n in some})))
     columns: list[Any] = tables.DECISIONS
     if filters["awarding_grants"]:
-        columns = ["reference", "decided_on", "body", "title", "signoffs", "interests",
-                   "grants_awarded"]
+        columns = [*tables.DECISIONS, Column("grants_awarded", "grants awarded", text=_awarded)]
     emit(found, fmt, columns=columns)
+
+
+def _awarded(value: Any) -> str:
+    """The grants a decision awarded, in a cell: each grant, to whom, how much, when."""
+    return "; ".join(f"{g['grant']} to {g['recipient']}, {g['amount']} on {g['awarded_on']}"
+                     for g in value or [])
 
 
 @cli.command("transitions")
