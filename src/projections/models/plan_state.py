@@ -82,6 +82,7 @@ def _item_order(item: dict[str, Any]) -> list[tuple[int, str]]:
 def _member(entity: Entity) -> dict[str, Any]:
     return public(entity)
 
+
 def as_of_day(ask: Ask) -> date:
     """The London day a question is asked for: its ``as_of``, or today when it has none."""
     return today() if ask.as_of == END_OF_TIME else date.fromisoformat(day_of(ask.as_of))
