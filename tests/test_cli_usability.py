@@ -105,6 +105,11 @@ def test_plan_items_are_in_natural_order_in_json_too(main_store: str) -> None:
     keys = [i["item"] for i in found["plan"]["items"]]
     assert keys.index("priority-2/objective-9") < keys.index("priority-2/objective-10")
     assert keys.index("promise-9") < keys.index("promise-10")
+    story = json.loads(table(main_store, "transitions", "--as-of", "2013-01-01", "--format",
+                             "json"))
+    handed = [c["deliverable"] for c in story["transfers"][0]["commitments"]]
+    assert handed.index("kpa-business-plan-2011-12/1.1.2") < handed.index(
+        "kpa-business-plan-2011-12/1.1.10") < handed.index("kpa-business-plan-2011-12/1.2.1")
 
 
 def test_transitions_before_the_handover_show_the_bodies(main_store: str) -> None:
@@ -169,6 +174,8 @@ def test_bidi_overrides_and_controls_are_shown_escaped(store: str) -> None:
     assert "\u202e" not in table(store, "log") + table(store, "history", "decision", "kpcc-001")
     code, out = run(store, ["show", "decision", "x\x1b[2J\u202e"])
     assert code == 2 and out == "error: key: no decision 'x\\x1b[2J\\u202e' in the ledger\n"
+    code, out = run(store, ["decisions", "--text", "\u202enothing"])
+    assert code == 0 and "decisions: --text \\u202enothing matched nothing" in out, out
 
 
 # ---------------------------------------------------------------- consistent answers

@@ -232,8 +232,8 @@ def digest(obj: _Context, output: Path | None) -> None:
         output.write_text(text + "\n")
     except OSError as exc:
         _fail(EXIT_BAD_INPUT, f"output: cannot write {output}: {exc.strerror}")
-    click.echo(f"wrote the digest of position {kept['position']} (head {kept['head_hash']}) "
-               f"to {output}")
+    click.echo(one_line(f"wrote the digest of position {kept['position']} (head "
+                        f"{kept['head_hash']}) to {output}"))
 
 
 @cli.command()

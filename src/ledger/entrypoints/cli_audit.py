@@ -11,7 +11,7 @@ import click
 
 from . import tables
 from .cli import EXIT_BAD_INPUT, EXIT_CODES, Failure, _Context, cli, not_found
-from .output import emit, format_option
+from .output import emit, format_option, one_line
 
 
 @click.command("list")
@@ -134,8 +134,8 @@ def evidence(obj: _Context, reference: str, folder: Path) -> None:
     (folder / "evidence.json").write_text(json.dumps(pack, indent=2, ensure_ascii=False))
     (folder / "README.txt").write_text(_PACK_README.format(
         reference=reference, verifier_key=pack["verifier_key"]))
-    click.echo(f"wrote the evidence pack for {reference} ({len(pack['events'])} events) to "
-               f"{folder}")
+    click.echo(one_line(f"wrote the evidence pack for {reference} ({len(pack['events'])} "
+                        f"events) to {folder}"))
 
 
 _PACK_README = """Evidence pack for decision {reference}
