@@ -15,8 +15,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import click
 
@@ -142,10 +141,10 @@ def readable(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column of a table: the record's field, its heading, whether it holds keys (never
-    cut), and how a value reads (default: ``readable``)."""
+    cut), and how a value reads (default: ``readable``). (A named tuple, not a dataclass:
+    ``ledger --help`` loads this module, and dataclasses costs start-up time.)"""
 
     name: str
     header: str = ""
@@ -226,8 +225,7 @@ def emit(data: Any, fmt: str, records: Sequence[dict[str, Any]] | None = None,
         click.echo(line)
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """One part of a view made of several tables (a plan: its items, deliverables, targets)."""
 
     title: str
