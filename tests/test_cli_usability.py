@@ -413,7 +413,7 @@ def test_long_work_shows_progress_on_a_terminal_and_nothing_otherwise(
 ) -> None:
     code, out = run(demo_store, ["projections", "rebuild"])
     assert code == 0 and out.count("\n") == 1, out  # not a terminal: no progress lines
-    monkeypatch.setattr(output, "_isatty", lambda stream: True)
+    monkeypatch.setattr(output, "on_terminal", lambda stream: True)
     monkeypatch.setattr(output.Progress, "DELAY", 0.0)
     monkeypatch.setattr(output.Progress, "EVERY", 0.0)
     for line, label in ((["projections", "rebuild"], "rebuild"), (["verify"], "verify")):
@@ -428,7 +428,7 @@ def test_catch_up_before_a_read_shows_progress(tmp_path: Path,
     url = f"sqlite:///{tmp_path}/demo.db"
     assert run(url, ["demo"])[0] == 0
     (tmp_path / "demo.projections.db").unlink()
-    monkeypatch.setattr(output, "_isatty", lambda stream: True)
+    monkeypatch.setattr(output, "on_terminal", lambda stream: True)
     monkeypatch.setattr(output.Progress, "DELAY", 0.0)
     monkeypatch.setattr(output.Progress, "EVERY", 0.0)
     code, out = run(url, ["decisions", "--as-of", "2020-01-01"])

@@ -166,3 +166,17 @@ def test_progress_ticks_for_a_walk() -> None:
     clock.now += 3
     next(short)  # a short walk is looked at on every step
     assert screen.getvalue() == "\rverify: 1/76 (1%), ETA 3:45"
+
+
+def test_a_progress_line_left_by_an_error_is_cleared_before_the_message() -> None:
+    from ledger.entrypoints.output import clear_progress
+
+    screen, clock = _Terminal(), _Clock()
+    progress = Progress("rebuild", 10, stream=screen, clock=clock)
+    clock.now += 2
+    progress(5)  # and then the work fails: nobody calls close
+    drawn = screen.getvalue()
+    clear_progress()
+    assert screen.getvalue() == drawn + "\r" + " " * (len(drawn) - 1) + "\r"
+    clear_progress()  # once only
+    assert screen.getvalue().count("\r") == 3

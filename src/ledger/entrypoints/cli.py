@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .output import Progress, json_text, one_line, set_quiet
+from .output import Progress, clear_progress, json_text, on_terminal, one_line, set_quiet
 
 if TYPE_CHECKING:
     from ..services import Ledger
@@ -416,9 +416,15 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
         click.echo("error: an argument holds a NUL character", err=True)
         return EXIT_BAD_INPUT
     try:
-        returned = entry.main(args=args, prog_name="ledger", standalone_mode=False)
+        try:
+            returned = entry.main(args=args, prog_name="ledger", standalone_mode=False)
+        except BaseException:
+            clear_progress()  # a message starts on a line of its own, not after a progress line
+            raise
     except Failure as exc:
-        if str(exc):
+        if exc.code == EXIT_INTERRUPTED:
+            _interrupted()
+        elif str(exc):
             click.echo(f"error: {one_line(str(exc))}", err=True)
         return exc.code
     except click.ClickException as exc:  # usage errors too: one line, not click's block
@@ -433,12 +439,12 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
         return EXIT_OK
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):  # Ctrl-C while click parsed
-            click.echo("error: interrupted", err=True)
+            _interrupted()
             return EXIT_INTERRUPTED
         click.echo("aborted", err=True)
         return EXIT_CHECK_FAILED
     except KeyboardInterrupt:  # Ctrl-C outside any command (its opening or closing)
-        click.echo("error: interrupted", err=True)
+        _interrupted()
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
@@ -451,6 +457,13 @@ def _run(entry: click.Group, args: list[str] | None) -> int:
             return EXIT_BAD_INPUT
         return _report(exc)
     return returned if isinstance(returned, int) else EXIT_OK
+
+
+def _interrupted() -> None:
+    """One line for Ctrl-C; on a terminal it starts after the ``^C`` the terminal echoed."""
+    if on_terminal(sys.stderr):
+        click.echo("", err=True)
+    click.echo("error: interrupted", err=True)
 
 
 def _is_validation_error(exc: Exception) -> bool:

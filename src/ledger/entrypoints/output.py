@@ -304,7 +304,7 @@ class Progress:
         self.drawn_at: float | None = None
         self.width = 0
         if enabled is None:
-            enabled = not _meta(_QUIET) and _isatty(self.stream)
+            enabled = not _meta(_QUIET) and on_terminal(self.stream)
         self.enabled = enabled
 
     def __call__(self, done: int, total: int | None = None) -> None:
@@ -333,18 +333,23 @@ class Progress:
         return f"{self.label}: {done:,}/{total:,} ({share:.0%}){eta}"
 
     def _draw(self, line: str) -> None:
+        global _SHOWN
         pad = max(self.width - len(line), 0)
         self.stream.write("\r" + line + " " * pad)
         self.stream.flush()
         self.width = len(line)
+        _SHOWN = self
 
     def clear(self) -> None:
         """Removes the line (before the command prints, or when the work is done)."""
+        global _SHOWN
         if self.width:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()
             self.width = 0
             self.drawn_at = None
+        if _SHOWN is self:
+            _SHOWN = None
 
     close = clear
 
@@ -361,13 +366,25 @@ class Progress:
             yield None
 
 
+_SHOWN: Progress | None = None
+"""The progress line on the screen now, if any."""
+
+
+def clear_progress() -> None:
+    """Removes a progress line left on the screen (the work stopped with an error, or Ctrl-C),
+    so that the message that follows starts on a clean line."""
+    if _SHOWN is not None:
+        _SHOWN.clear()
+
+
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def _isatty(stream: TextIO) -> bool:
+def on_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (a person watching), not a pipe, file or capture."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
