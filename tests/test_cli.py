@@ -339,7 +339,7 @@ def test_projections_rebuild_then_status_at_the_head(store: str) -> None:
     assert code == 0 and out.startswith("rebuilt all projections"), out
     code, out = run(store, "projections status --format json")
     status = json.loads(out)
-    assert code == 0 and len(status) == 6
+    assert code == 0 and len(status) == 7  # the shared entity history and six read models
     assert all(s["behind"] == 0 and s["position"] == s["head"] > 0 for s in status)
     code, out = run(store, "projections rebuild nosuch")
     assert code == 2 and out.startswith("error: name: no projection 'nosuch'"), out

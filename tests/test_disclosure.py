@@ -72,6 +72,8 @@ def test_no_public_output_holds_a_confidential_word(
         for reader in ([], ["--as", "panel1"]):  # the public, and a Panel member
             code, out = run(store, [*line, *reader])
             assert code in (0, 2), (line, out)
+            # the one-line notice of a search that found nothing repeats what was typed
+            out = "\n".join(x for x in out.splitlines() if "matched nothing" not in x)
             for token in tokens.values():
                 assert token not in out, (line, reader, token)
     code, out = run(store, ["decisions", "--format", "json"])

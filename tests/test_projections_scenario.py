@@ -247,5 +247,5 @@ def test_a_large_catch_up_leaves_fresh_planner_statistics(
                 "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
                 "AND last_analyze IS NOT NULL"
             )).scalars().all()
-        assert {"decision_trail_fields", "decision_trail_index"} <= set(analyzed)
+        assert {"entity_fields", "decision_trail_index"} <= set(analyzed)
     runner.close()

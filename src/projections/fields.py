@@ -6,7 +6,10 @@ field (``field``, ``value`` and, for the audit trail, ``before``, decoded). The 
 entity for a question (as_of, known_at) is, field by field, the value of the latest visible
 field row (by effective time, then position). Sums and series are read from the same rows.
 
-One stored row per event, not one per field: a rebuild writes a quarter of the rows.
+One stored row per event, not one per field, and one table for every read model: the entity
+history (``entity_fields``) is written once per event by ``EntityHistory``, and each field-based
+read model is a set of queries over it, limited to its kinds, plus its own small index tables
+where a query needs one (the decision trail's). A rebuild writes about one row an event.
 """
 
 from __future__ import annotations
@@ -56,19 +59,38 @@ def field_table(name: str, metadata: MetaData, *, with_before: bool = False) -> 
     )
 
 
+HISTORY_KINDS = frozenset({
+    "body", "office-term", "transfer", "plan", "deliverable", "target", "grant", "decision",
+    "budget", "inspection",
+})
+"""The entity kinds the history keeps: every kind a read model reads."""
+
+_history_metadata = MetaData()
+ENTITY_FIELDS = field_table("entity", _history_metadata, with_before=True)
+"""The shared entity history: one row per event that sets fields of an entity."""
+
+
 class FieldProjection(Projection):
-    """A read model over entity field history, limited to the entity kinds it cares about."""
+    """A read model over the entity history, limited to the entity kinds it cares about.
+
+    Only ``EntityHistory`` writes the history; every other field projection reads it and
+    writes only its own ``extra_tables``."""
 
     kinds: ClassVar[frozenset[str]]
-    table: ClassVar[Table]
+    table: ClassVar[Table] = ENTITY_FIELDS
     with_before: ClassVar[bool] = False
+    """Whether its reads show corrections' retraction rows and before-values (the audit)."""
+    writes_history: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:
-            cls.metadata = MetaData()
-            cls.table = field_table(cls.name, cls.metadata, with_before=cls.with_before)
-            cls.tables = (cls.table, *cls.extra_tables(cls.metadata))
+            if cls.writes_history:
+                cls.metadata = _history_metadata
+                cls.tables = (ENTITY_FIELDS,)
+            else:
+                cls.metadata = MetaData()
+                cls.tables = cls.extra_tables(cls.metadata)
 
     @classmethod
     def extra_tables(cls, metadata: MetaData) -> tuple[Table, ...]:
@@ -76,12 +98,17 @@ class FieldProjection(Projection):
         return ()
 
     def wants(self, event: Event) -> bool:
+        if not self.tables:
+            return False  # it only reads the history
         kind = kind_of(event)
         return kind is None or kind in self.kinds  # a retraction names no kind: look it up
 
     def rows(
         self, rows: Rows, event: Event, base: dict[str, Any]
     ) -> list[tuple[Table, dict[str, Any]]]:
+        """The history's row for this event (only ``EntityHistory`` writes one)."""
+        if not self.writes_history:
+            return []
         entity_id = str(event.originator_id)
         if event.creates:
             kind, key = kind_of(event), str(getattr(event, "key", ""))
@@ -90,7 +117,7 @@ class FieldProjection(Projection):
             fields["source"] = event.source.model_dump()
             fields["created_by"] = {"actor": event.actor, "role": event.role.value,
                                     "body": event.body}
-            restated = self.with_before and event.corrects is not None
+            restated = event.corrects is not None
             known = rows.last_state(self.table, entity_id) if restated else None
         else:
             known = rows.last_state(self.table, entity_id)
@@ -99,7 +126,7 @@ class FieldProjection(Projection):
             kind, key, parent = known["kind"], known["key"], known["parent"]
             if isinstance(event, EventRetracted):
                 # the retraction itself is already applied (rows hidden); only the audit shows it
-                fields = {"retracted": str(event.corrects)} if self.with_before else {}
+                fields = {"retracted": str(event.corrects)}
             else:
                 fields = fields_set(event)
         if kind not in self.kinds or not fields:
@@ -117,20 +144,23 @@ class FieldProjection(Projection):
             CHANGES: changes,
             NEW: event.creates and event.corrects is None,
         }
-        if self.with_before:
-            was = known["fields"] if known is not None else {}
-            before = {name: was[name] for name in changes if name in was}
-            row["before"] = json.dumps(before, ensure_ascii=False) if before else None
+        was = known["fields"] if known is not None else {}
+        before = {name: was[name] for name in changes if name in was}
+        row["before"] = json.dumps(before, ensure_ascii=False) if before else None
         return [(self.table, row)]
 
     def field_rows(
         self, rows: Rows, ask: Ask, where: dict[str, Any] | None = None,
         *, with_retracted: bool = False,
     ) -> list[dict[str, Any]]:
-        """Visible rows, one per field each event set, in log order."""
+        """Visible rows of this read model's kinds, one per field each event set, in log
+        order (a retraction's own row only for the audit)."""
+        where = dict(where or {})
+        where.setdefault("kind", sorted(self.kinds))
         return [
             expanded
             for row in rows.visible(self.table, ask, where, with_retracted=with_retracted)
+            if self.with_before or row["event_type"] != "EventRetracted"
             for expanded in expand(row)
         ]
 
@@ -165,6 +195,15 @@ class FieldProjection(Projection):
             )
             states[ident] = state
         return states
+
+
+class EntityHistory(FieldProjection):
+    """Writes the shared entity history, with before-values, for every read model."""
+
+    name = "entity_history"
+    writes_history = True
+    with_before = True
+    kinds = HISTORY_KINDS
 
 
 def expand(row: dict[str, Any]) -> list[dict[str, Any]]:

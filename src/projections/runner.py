@@ -43,6 +43,7 @@ from ledger.domain import Event
 from ledger.services import Ledger
 
 from .base import Ask, BufferedSqlRows, Projection, SqlRows, Stamped
+from .fields import HISTORY_KINDS, EntityHistory, FieldProjection
 from .models.audit_trail import AuditTrail
 from .models.decisions import DecisionTrail
 from .models.grants import GrantsRegister
@@ -52,6 +53,7 @@ from .models.transitions import TransitionHistory
 
 PAGE = 1_000
 
+ENTITY_HISTORY = EntityHistory()
 PLAN_STATE = PlanState()
 AUDIT_TRAIL = AuditTrail()
 TRANSITIONS = TransitionHistory()
@@ -60,8 +62,15 @@ TARGET_HISTORY = TargetHistory()
 GRANTS = GrantsRegister()
 PROJECTIONS: dict[str, Projection] = {
     p.name: p
-    for p in (PLAN_STATE, AUDIT_TRAIL, TRANSITIONS, DECISION_TRAIL, TARGET_HISTORY, GRANTS)
+    for p in (ENTITY_HISTORY, PLAN_STATE, AUDIT_TRAIL, TRANSITIONS, DECISION_TRAIL,
+              TARGET_HISTORY, GRANTS)
 }
+"""Applied in this order to each event: the shared entity history first, which the others
+read (they write only their own index tables)."""
+assert all(p.kinds <= HISTORY_KINDS for p in PROJECTIONS.values() if isinstance(p, FieldProjection))
+
+LEGACY_TABLES = tuple(f"{name}_fields" for name in PROJECTIONS if name != ENTITY_HISTORY.name)
+"""Each read model's own copy of the field history, before the history was shared."""
 
 _tracking_metadata = MetaData()
 TRACKING = Table(
@@ -201,6 +210,9 @@ class Runner:
             source = conn.execute(select(SOURCE.c.log_id)).scalars().all()
             positions = self.positions(conn)
             other_log = source != [log_name]
+            for legacy in LEGACY_TABLES:
+                if existing.has_table(legacy):
+                    conn.execute(text(f'DROP TABLE "{legacy}"'))
             for name, projection in PROJECTIONS.items():
                 if other_log or positions[name] > head or any(
                     {c["name"] for c in existing.get_columns(table.name)}
@@ -329,6 +341,8 @@ class Runner:
 
 
 def _choose(names: Sequence[str] | None) -> list[str]:
+    """The projections named, in application order, with the entity history when any of
+    them reads it (rebuilding one rebuilds what it is made of)."""
     if not names:
         return list(PROJECTIONS)
     unknown = [n for n in names if n not in PROJECTIONS]
@@ -338,7 +352,10 @@ def _choose(names: Sequence[str] | None) -> list[str]:
         raise DomainError(
             "name", f"no projection '{unknown[0]}' (known: {', '.join(PROJECTIONS)})"
         )
-    return list(dict.fromkeys(names))
+    wanted = set(names)
+    if any(isinstance(PROJECTIONS[n], FieldProjection) for n in names):
+        wanted.add(ENTITY_HISTORY.name)
+    return [name for name in PROJECTIONS if name in wanted]
 
 
 def _save_position(conn: Connection, name: str, position: int) -> None:

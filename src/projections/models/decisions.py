@@ -79,7 +79,7 @@ class DecisionTrail(FieldProjection):
                 "funding_body": event.funding_body,
             })]
         produced = super().rows(rows, event, base)
-        if produced and isinstance(event, DecisionRecorded):
+        if isinstance(event, DecisionRecorded):
             produced.append((self.index, {
                 "entity_id": str(event.originator_id),
                 "key": event.key,
