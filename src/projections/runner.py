@@ -263,13 +263,15 @@ class Runner:
             for table in PROJECTIONS[name].tables
         )
         evicted = False
+        # only these write rows; the rest are queries over the entity history
+        writers = [name for name in chosen if PROJECTIONS[name].tables]
         for page in _pages(self.ledger.log(after=start, until=head, policy=policy), PAGE):
             with self.engine.begin() as conn:
                 rows = BufferedSqlRows(conn, cache, empty)
                 rows.evicted = evicted
                 for position, event in page:
                     stamped = Stamped.of(position, event)
-                    for name in chosen:
+                    for name in writers:
                         if position > positions[name]:
                             PROJECTIONS[name].apply_stamped(rows, stamped)
                 rows.flush()
