@@ -232,7 +232,7 @@ class Ledger:
                                                  f"{signer.actor}'s")
         batch = _Batch(self, now or datetime.now(UTC), acting, genesis=genesis)
         facts = list(facts)
-        batch.prefetch(facts)
+        batch.prefetch(facts, actors={signer.actor, acting or signer.actor})
         events = [batch.add(fact) for fact in facts]
         if not events:
             return []
@@ -364,7 +364,12 @@ class _Batch:
 
     def state(self, cls: type[A], originator_id: UUID) -> A | None:
         if originator_id not in self.states:
-            self.states[originator_id] = fold(cls, self.history(originator_id))
+            history = self.history(originator_id)
+            only = history[0] if len(history) == 1 else None
+            self.states[originator_id] = (  # an entity made in this batch: no fold needed
+                cls.create(only) if only is not None and only.creates and only.corrects is None
+                else fold(cls, history)
+            )
         return self.states[originator_id]  # type: ignore[return-value]
 
     def entities(self, cls: type[A]) -> list[A]:
@@ -396,11 +401,12 @@ class _Batch:
             if current is not None:
                 self.states[oid] = current.evolve(event)
 
-    def prefetch(self, facts: Sequence[Fact]) -> None:
-        """Reads, in one query, the histories of the entities the batch's facts touch and of
-        those they name (the references they must find); every other one starts with an empty
-        history, not a read each (a bulk import creates most of what it touches)."""
-        ids = set()
+    def prefetch(self, facts: Sequence[Fact], actors: Iterable[str] = ()) -> None:
+        """Reads, in one query, the histories of the entities the batch's facts touch, of
+        those they name (the references they must find) and of the ``actors`` (who signs and
+        who acts); every other one starts with an empty history, not a read each (a bulk
+        import creates most of what it touches)."""
+        ids = {aggregate_id("actor", actor) for actor in actors}
         for fact in facts:
             with contextlib.suppress(DomainError):  # add() reports it, in order
                 cls, aggregate = self.resolve(fact)

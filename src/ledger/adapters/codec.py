@@ -23,7 +23,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from pydantic import AwareDatetime, BaseModel
-from pydantic_core import from_json
+from pydantic_core import PydanticSerializationError, from_json, to_json
 
 from ..domain import DomainError, Event
 from ..domain.base import refused_character
@@ -36,26 +36,41 @@ CLASS_VERSION = "class_version"
 
 
 def canonical_json(obj: Any) -> bytes:
-    return _canonical_text(obj).encode()
+    """A JSON value (dicts, lists, text, integers, booleans, null) in the canonical form:
+    keys sorted, no spaces, UTF-8 with only what JSON must escape escaped: the bytes
+    ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` encodes,
+    written by pydantic_core's serializer (in half the time) from a key-sorted copy."""
+    return to_json(_key_sorted(obj))
 
 
-def _canonical_text(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_json_reference(obj: Any) -> bytes:
+    """The canonical form as the standard library writes it: what ``canonical_json`` must
+    equal byte for byte (the tests hold the two to it)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-_ABOVE_ASCII = re.compile(r"[\x80-\x9f\ud800-\udfff]")
+def _key_sorted(value: Any) -> Any:
+    if type(value) is dict:
+        return {key: _key_sorted(value[key]) for key in sorted(value)}
+    if type(value) is list or type(value) is tuple:
+        return [_key_sorted(item) for item in value]
+    return value
 
 
-def _suspect(text: str) -> bool:
-    """Whether canonical JSON text may hold a refused character, by a few substring scans.
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _suspect(data: bytes) -> bool:
+    """Whether canonical JSON may hold a refused character, by a few substring scans.
 
     JSON escapes the C0 controls (tab and newline as ``\\t`` and ``\\n``; the rest as ``\\b``,
-    ``\\f``, ``\\r`` or ``\\u00XX``) and writes DEL, C1 and surrogates as they are. A literal
-    backslash before those letters matches too; the field walk then finds nothing.
+    ``\\f``, ``\\r`` or ``\\u00XX``) and writes DEL and C1 as they are (UTF-8 cannot hold a
+    surrogate: writing one fails first). A literal backslash before those letters matches too;
+    the field walk then finds nothing.
     """
     return (
-        "\\u00" in text or "\\r" in text or "\\b" in text or "\\f" in text or "\x7f" in text
-        or (not text.isascii() and _ABOVE_ASCII.search(text) is not None)
+        b"\\u00" in data or b"\\r" in data or b"\\b" in data or b"\\f" in data or b"\x7f" in data
+        or (not data.isascii() and _C1.search(data) is not None)
     )
 
 
@@ -83,14 +98,18 @@ def encode_event(event: Event) -> StoredEvent:
     state = event.model_dump(mode="json", exclude=ENVELOPE_KEYS)
     if cls.class_version != 1:
         state[CLASS_VERSION] = cls.class_version
-    text = _canonical_text(state)
-    if _suspect(text):  # a quick look at the text; the walk names the field
+    try:
+        data = canonical_json(state)
+    except PydanticSerializationError:  # text UTF-8 cannot hold (an unpaired surrogate)
+        _refuse_characters(state)
+        raise
+    if _suspect(data):  # a quick look at the bytes; the walk names the field
         _refuse_characters(state)
     stored = StoredEvent(
         originator_id=event.originator_id,
         originator_version=event.originator_version,
         topic=cls.__name__,
-        state=text.encode(),
+        state=data,
     )
     if known_event_type(stored.topic) is not cls:
         raise DomainError("type", f"{cls.__name__} is not an event type of the catalogue")

@@ -116,8 +116,7 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        ids = super()._insert_events(c, stored_events, **kwargs)
-        assert ids is not None
+        ids = self._insert_rows(c, stored_events)
         sign = _signing(kwargs)
         c.execute(f"SELECT log_id FROM {LOG_TABLE}")
         row = c.fetchone()
@@ -147,6 +146,25 @@ class SQLiteChainRecorder(SQLiteApplicationRecorder):
             c.executemany(f"INSERT INTO {TREE_TABLE} VALUES (?,?,?)",
                           tree_rows(links, links[0].position - 1, node))
         return ids
+
+
+    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """Inserts the events in one statement (the library inserts them one at a time, to
+        read each row id) and reads their row ids back: the new rows are the highest."""
+        table = self.events_table_name
+        rows = [(s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                 s.originator_version, s.topic, s.state) for s in stored_events]
+        c.executemany(self.insert_events_statement, rows)
+        c.execute(f"SELECT rowid, originator_id, originator_version FROM {table} "
+                  f"WHERE rowid > (SELECT MAX(rowid) FROM {table}) - ?", (len(rows),))
+        got = {(oid, version): rowid for rowid, oid, version in c.fetchall()}
+        ids = [got.get((oid, version)) for oid, version, _, _ in rows]
+        if None in ids:  # row ids not given in turn (a table at SQLite's largest row id)
+            for i, (oid, version, _, _) in enumerate(rows):
+                c.execute(f"SELECT rowid FROM {table} WHERE originator_id = ? AND "
+                          "originator_version = ?", (oid, version))
+                ids[i] = c.fetchone()[0]
+        return ids  # type: ignore[return-value]
 
 
 def tree_rows(links: Sequence[ChainRow], size: int, node: Callable[[int, int], bytes]) -> list[Row]:
