@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -319,19 +319,20 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
             "SELECT position, hash FROM {}.{} ORDER BY position DESC LIMIT 1"
         ).format(s, Identifier(CHAIN_TABLE))
         self.log_id_statement = SQL("SELECT log_id FROM {}.{}").format(s, Identifier(LOG_TABLE))
-        self.insert_statement = SQL(
-            "INSERT INTO {}.{} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[]) "
-            "RETURNING notification_id, originator_id, originator_version"
+        self.notification_ids_statement = SQL(
+            "SELECT nextval({}) FROM generate_series(1, %s)"
+        ).format(Literal(f'"{schema}"."{self.events_table_name}_notification_id_seq"'))
+        self.copy_events_statement = SQL(
+            "COPY {}.{} (originator_id, originator_version, topic, state, notification_id) "
+            "FROM STDIN (FORMAT BINARY)"
         ).format(s, Identifier(self.events_table_name))
         self.tree_name = f'"{schema}"."{TREE_TABLE}"'
         self.node_statement = SQL("SELECT hash FROM {}.{} WHERE level = %s AND idx = %s").format(
             s, Identifier(TREE_TABLE))
-        self.insert_tree_statement = SQL("INSERT INTO {}.{} VALUES (%s, %s, %s)").format(
+        self.copy_tree_statement = SQL("COPY {}.{} FROM STDIN (FORMAT BINARY)").format(
             s, Identifier(TREE_TABLE))
-        self.insert_links_statement = SQL(
-            "INSERT INTO {}.{} VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)"
-        ).format(s, Identifier(CHAIN_TABLE))
+        self.copy_links_statement = SQL("COPY {}.{} FROM STDIN (FORMAT BINARY)").format(
+            s, Identifier(CHAIN_TABLE))
 
     def close(self) -> None:
         """Closes the pool's connections now (the application's close leaves the recorder
@@ -367,30 +368,22 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
                     )
             else:
                 position, previous = 0, genesis_hash(log_id)
-            curs.execute(
-                self.insert_statement,
-                (
-                    ids,
-                    [e.originator_version for e in stored_events],
-                    [e.topic for e in stored_events],
-                    [e.state for e in stored_events],
-                ),
-            )
-            got = {(r["originator_id"], r["originator_version"]): r["notification_id"]
-                   for r in curs.fetchall()}
-            notification_ids = [
-                got[(oid, e.originator_version)] for oid, e in zip(ids, stored_events, strict=True)
-            ]
-            inserted = sorted(zip(notification_ids, ids, stored_events, strict=True),
-                              key=lambda t: t[0])
+            # the events' notification ids, taken from their sequence in order, so that the
+            # events, then their links, go in by COPY (no RETURNING) in this transaction
+            curs.execute(self.notification_ids_statement, (len(stored_events),))
+            notification_ids = sorted(int(next(iter(r.values()))) for r in curs.fetchall())
+            _copy(curs, self.copy_events_statement, ["uuid", "int8", "text", "bytea", "int8"],
+                  ((oid, e.originator_version, e.topic, e.state, nid)
+                   for oid, e, nid in zip(ids, stored_events, notification_ids, strict=True)))
             signing = kwargs.get("signing")
             links = new_links(
                 position,
                 previous,
-                ((nid, oid, e.originator_version, e.topic, e.state) for nid, oid, e in inserted),
+                ((nid, oid, e.originator_version, e.topic, e.state)
+                 for nid, oid, e in zip(notification_ids, ids, stored_events, strict=True)),
                 None if signing is None else signing(log_id),
             )
-            curs.executemany(self.insert_links_statement, [r.values() for r in links])
+            _copy(curs, self.copy_links_statement, LINK_TYPES, (r.values() for r in links))
             curs.execute("SELECT to_regclass(%s)", (self.tree_name,))
             row = curs.fetchone()
             if links and row is not None and next(iter(row.values())) is not None:
@@ -400,9 +393,21 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
                     found = curs.fetchone()
                     return _stored_node(None if found is None else (found["hash"],), level, idx)
 
-                curs.executemany(self.insert_tree_statement,
-                                 tree_rows(links, links[0].position - 1, node))
+                _copy(curs, self.copy_tree_statement, ["int4", "int8", "bytea"],
+                      tree_rows(links, links[0].position - 1, node))
         return notification_ids
+
+
+LINK_TYPES = ["int8", "int8", "bytea", "bytea", "bytea", "text", "bytea", "bytea", "text"]
+"""The chain table's columns, in order, as COPY writes them."""
+
+
+def _copy(curs: Any, statement: Composed, types: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Rows into a table by COPY in binary, inside the cursor's transaction."""
+    with curs.copy(statement) as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
 
 
 # ---------------------------------------------------------------------------- role separation
