@@ -50,11 +50,17 @@ def canonical_json_reference(obj: Any) -> bytes:
 
 
 def _key_sorted(value: Any) -> Any:
+    """A copy with every object's keys in order (only what nests is walked: an event's state
+    is mostly text)."""
     if type(value) is dict:
-        return {key: _key_sorted(value[key]) for key in sorted(value)}
-    if type(value) is list or type(value) is tuple:
-        return [_key_sorted(item) for item in value]
+        return {key: item if type(item) not in _NESTED else _key_sorted(item)
+                for key, item in sorted(value.items())}
+    if type(value) in _NESTED:
+        return [item if type(item) not in _NESTED else _key_sorted(item) for item in value]
     return value
+
+
+_NESTED = frozenset({dict, list, tuple})
 
 
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")
