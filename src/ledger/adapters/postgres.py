@@ -329,7 +329,7 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
         self.tree_name = f'"{schema}"."{TREE_TABLE}"'
         self.node_statement = SQL("SELECT hash FROM {}.{} WHERE level = %s AND idx = %s").format(
             s, Identifier(TREE_TABLE))
-        self.copy_tree_statement = SQL("COPY {}.{} FROM STDIN (FORMAT BINARY)").format(
+        self.insert_tree_statement = SQL("INSERT INTO {}.{} VALUES (%s, %s, %s)").format(
             s, Identifier(TREE_TABLE))
         self.copy_links_statement = SQL("COPY {}.{} FROM STDIN (FORMAT BINARY)").format(
             s, Identifier(CHAIN_TABLE))
@@ -393,8 +393,8 @@ class PostgresChainRecorder(PostgresApplicationRecorder):
                     found = curs.fetchone()
                     return _stored_node(None if found is None else (found["hash"],), level, idx)
 
-                _copy(curs, self.copy_tree_statement, ["int4", "int8", "bytea"],
-                      tree_rows(links, links[0].position - 1, node))
+                curs.executemany(self.insert_tree_statement,  # about one row an event
+                                 tree_rows(links, links[0].position - 1, node))
         return notification_ids
 
 
