@@ -47,7 +47,8 @@ def run(store: str, line: str | list[str]) -> tuple[int, str]:
     return code, text
 
 
-GENESIS = "init --admin admin --name Admin --body kent-pcc --body-name Kent --body-type pcc_office"
+GENESIS = ("init --admin admin --name Admin --body kent-pcc --body-name Kent --body-type pcc_office"
+           " --effective-at 2012-11-22")  # the body exists before the 2013 facts recorded for it
 
 
 def populate(store: str) -> None:

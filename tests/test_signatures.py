@@ -59,7 +59,7 @@ def _new_key(url: str, actor: str) -> str:
 def store(store_url: str, key_dir: Path) -> Store:
     made = Store(store_url, Raw(store_url), key_dir)
     made.run("init", "--admin", "admin", "--name", "Admin", "--body", "kent-pcc",
-             "--body-name", "Kent", "--body-type", "pcc_office")
+             "--body-name", "Kent", "--body-type", "pcc_office", "--effective-at", "2012-11-22")
     for officer in ("officer1", "officer2"):
         made.run("actor", "add", officer, "--name", officer.title(), "--acts-for", "kent-pcc",
                  "--roles", "officer", "--public-key", _new_key(store_url, officer),

@@ -23,7 +23,7 @@ from conftest import pg_connect
 from test_events import record_sample
 
 K = 17  # the position the probes aim at
-LAST = 72  # the genesis, then the sample history with its correction
+LAST = 75  # the genesis, then the sample history with its correction and its disclosures
 
 
 class RawStore:
