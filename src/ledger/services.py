@@ -306,7 +306,7 @@ class Ledger:
         ``after``..``until`` and those at the ``known`` positions (a runner's, kept from an
         earlier catch-up). Each disclosing entity's history is read whole, so a corrected
         disclosure counts as corrected, and a correction of one is a source too."""
-        head = self.chain.census().last if until is None else until
+        head = self.chain.head()[0] if until is None else until
         found = self.chain.events_of((*DISCLOSURE_TOPICS, "EventRetracted"), head, after)
         at = dict(self.chain.originators_at([p for p in known if p <= head]))
         at.update((int(r[0]), as_uuid(r[1])) for r in found if r[2] in DISCLOSURE_TOPICS)
