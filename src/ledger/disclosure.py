@@ -16,7 +16,6 @@ built from, so a withheld word can be neither shown nor searched for.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,9 +27,8 @@ from .domain import Event, Role, effective_events
 from .domain.disclosure import (
     DISCLOSURE_EVENTS,
     Disclosure,
-    EventRedacted,
     confidential_fields,
-    withholdable,
+    withheld_fields,
 )
 
 if TYPE_CHECKING:
@@ -73,13 +71,6 @@ class Reader:
         audience): 'public', or the bodies whose content they see."""
         return "+".join(sorted(self.bodies)) if self.bodies else "public"
 
-    def describe(self) -> str:
-        if self.actor is None:
-            return "the public"
-        sees = f"sees the content of {', '.join(sorted(self.bodies))}" if self.bodies else (
-            "reads as the public")
-        return f"{self.actor} ({sees})"
-
 
 PUBLIC = Reader()
 
@@ -112,22 +103,16 @@ class ReadPolicy:
         return cls(reader, dict(changes), tuple(sources))
 
     def withheld(self, event: Event) -> dict[str, str]:
-        """The fields of ``event`` withheld from this reader, with their basis."""
-        confidential = confidential_fields(event)
+        """The fields of ``event`` withheld from this reader, with their basis (those that
+        hold anything)."""
+        if self.raw:
+            return {}
         # an event's id is a hash: worked out only where some redaction could name it
         changes = self.changes.get(event.id, ()) if self.changes else ()
-        if self.raw or not (confidential or changes) or event.body in self.reader.bodies:
+        if not (changes or confidential_fields(event)) or event.body in self.reader.bodies:
             return {}
-        withheld = dict.fromkeys(confidential,
-                                 getattr(event, "confidential_reason", "") or "confidential")
-        for change in changes:
-            names = withholdable(type(event)) if "*" in change.fields else change.fields
-            for name in names:
-                if isinstance(change, EventRedacted):
-                    withheld[name] = change.basis
-                else:
-                    withheld.pop(name, None)
-        return {name: basis for name, basis in withheld.items() if getattr(event, name, None)}
+        return {name: basis for name, basis in withheld_fields(event, changes).items()
+                if getattr(event, name, None)}
 
     def view(self, event: Event) -> Event:
         """The event as this reader is shown it."""
@@ -135,12 +120,6 @@ class ReadPolicy:
         if not withheld:
             return event
         return event.model_copy(update={name: marker(basis) for name, basis in withheld.items()})
-
-    def fingerprint(self) -> str:
-        """Changes when what this reader is shown of earlier events may have changed."""
-        text = f"{self.reader.audience}|{','.join(map(str, self.sources))}"
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
-
 
 def identify(ledger: Ledger, actor_id: str) -> Reader:
     """The reader an actor is, proven by its private key in the key directory (as a write
@@ -154,7 +133,8 @@ def identify(ledger: Ledger, actor_id: str) -> Reader:
     if actor is None:
         raise NotPermitted("as", f"no actor '{actor_id}' in the ledger")
     if not actor.active:
-        raise NotPermitted("as", f"{actor_id} was deactivated: it reads as the public")
+        raise NotPermitted("as", f"{actor_id} was deactivated: read without --as, as the "
+                                 "public")
     try:
         signer = KeyDir().signer(actor_id)
     except KeyFileError as exc:
@@ -168,10 +148,6 @@ def identify(ledger: Ledger, actor_id: str) -> Reader:
 def for_entity(reader: Reader, history: Sequence[Event]) -> ReadPolicy:
     """The policy for reading one entity: its disclosures are in its own history."""
     return ReadPolicy.of(reader, [history])
-
-
-def views(policy: ReadPolicy, events: Iterable[Event]) -> list[Event]:
-    return [policy.view(event) for event in events]
 
 
 def withheld_summary(policy: ReadPolicy, event: Event) -> Mapping[str, Any] | None:

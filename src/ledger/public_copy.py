@@ -18,7 +18,7 @@ from uuid import UUID
 
 from .adapters.codec import decode_event, encode_event
 from .adapters.copy import CopyWriter
-from .disclosure import PUBLIC
+from .disclosure import PUBLIC, withheld_summary
 from .domain import DomainError
 
 if TYPE_CHECKING:
@@ -51,16 +51,16 @@ def export_public(ledger: Ledger, out: Path,
         withheld: list[tuple[int, str, str]] = []
         for row in ledger.chain.rows(0, head):
             position, nid, salt, digest, hash_, _, originator, version, topic, state = row[:10]
-            oid = originator if isinstance(originator, str) else UUID(bytes=bytes(originator))
+            oid = UUID(originator) if isinstance(originator, str) else UUID(
+                bytes=bytes(originator))
             event = decode_event(oid, version, topic, bytes(state))
-            hidden = policy.withheld(event)
-            if hidden:
+            hidden = withheld_summary(policy, event)
+            if hidden is not None:
                 state, salt = encode_event(policy.view(event)).state, None
-                withheld.append((position, ",".join(sorted(hidden)),
-                                 "; ".join(sorted(set(hidden.values())))))
+                withheld.append((position, ",".join(hidden["fields"]),
+                                 "; ".join(hidden["basis"])))
                 withheld_count += 1
-            uuid = oid if isinstance(oid, UUID) else UUID(oid)
-            events.append((nid, uuid.hex, version, topic, bytes(state)))
+            events.append((nid, oid.hex, version, topic, bytes(state)))
             links.append((position, nid, salt, bytes(digest), bytes(hash_), *row[10:]))
             if len(events) >= 5_000:
                 writer.add(events, links, withheld)

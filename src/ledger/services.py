@@ -33,7 +33,7 @@ from .adapters.store import (
     open_standin,
     store_exists,
 )
-from .disclosure import DISCLOSURE_TOPICS, PUBLIC, Reader, ReadPolicy, for_entity, views
+from .disclosure import DISCLOSURE_TOPICS, PUBLIC, Reader, ReadPolicy, for_entity
 from .domain import (
     Aggregate,
     DomainError,
@@ -266,7 +266,8 @@ class Ledger:
         """One entity's events as the reader is shown them (its disclosures are its own)."""
         self._refresh()
         events = self._load(aggregate_id(aggregate_kind(kind).kind, key))
-        return views(for_entity(self.reader, events), events)
+        policy = for_entity(self.reader, events)
+        return [policy.view(event) for event in events]
 
     def get(self, kind: str, key: str) -> Aggregate | None:
         cls = aggregate_kind(kind)

@@ -276,14 +276,11 @@ def walk(
             originator = raw
         elif text_ids:
             return result.fail(Problem(position, "malformed row", "originator_id is not text"))
-        if salt is None and position in withheld:
-            salt = None if type(state) is not bytes else b""
+        hidden = salt is None and position in withheld  # a public copy's: no salt to check
+        if hidden:
             result.withheld += 1
-            hidden = True
-        else:
-            hidden = False
         if not (
-            type(salt) is bytes and type(digest) is bytes and type(stored) is bytes
+            (hidden or type(salt) is bytes) and type(digest) is bytes and type(stored) is bytes
             and type(state) is bytes and type(originator) is bytes and len(originator) == 16
             and type(version) is int and 0 <= version < 2**64 and type(topic) is str
         ):

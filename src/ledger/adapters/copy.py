@@ -16,7 +16,14 @@ from typing import Any
 
 from eventsourcing.sqlite import SQLiteDatastore
 
-from .store import CHAIN_TABLE, EVENTS_TABLE, LOG_TABLE, TREE_TABLE, SQLiteChainRecorder
+from .store import (
+    CHAIN_TABLE,
+    EVENTS_TABLE,
+    LOG_TABLE,
+    TREE_TABLE,
+    ChainReader,
+    SQLiteChainRecorder,
+)
 
 WITHHELD_TABLE = "ledger_withheld"
 
@@ -69,7 +76,7 @@ class CopyWriter:
         self.partial.unlink(missing_ok=True)
 
 
-def withheld_positions(reader: Any) -> dict[int, tuple[str, str]] | None:
+def withheld_positions(reader: ChainReader) -> dict[int, tuple[str, str]] | None:
     """A public copy's withheld positions (fields, basis); None for a store that is not a
     copy (a master holds every payload: a NULL salt there is tampering)."""
     if not reader.sqlite:

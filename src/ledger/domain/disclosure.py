@@ -11,7 +11,7 @@ from each Record of Decision's own confidentiality.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated
 from uuid import UUID
 
@@ -91,17 +91,26 @@ def confidential_fields(event: Event) -> tuple[str, ...]:
     return ()
 
 
+def withheld_fields(target: Event, changes: Iterable[Disclosure]) -> dict[str, str]:
+    """The fields of ``target`` withheld from the public, each with its basis, after
+    ``changes`` (the redactions and releases naming it, in the order recorded)."""
+    withheld = dict.fromkeys(confidential_fields(target),
+                             getattr(target, "confidential_reason", "") or "confidential")
+    for change in changes:
+        names = withholdable(type(target)) if "*" in change.fields else change.fields
+        for name in names:
+            if isinstance(change, EventRedacted):
+                withheld[name] = change.basis
+            else:
+                withheld.pop(name, None)
+    return withheld
+
+
 def withheld_in(history: Sequence[Event], target: Event) -> set[str]:
     """The fields of ``target`` withheld from the public after ``history`` (its entity's)."""
-    withheld = set(confidential_fields(target))
-    for event in effective_events(history):
-        if isinstance(event, Disclosure) and event.event == target.id:
-            names = set(withholdable(type(target))) if "*" in event.fields else set(event.fields)
-            if isinstance(event, EventRedacted):
-                withheld |= names
-            else:
-                withheld -= names
-    return withheld
+    return set(withheld_fields(target, (
+        e for e in effective_events(history) if isinstance(e, Disclosure) and e.event == target.id
+    )))
 
 
 def check_disclosure(history: Sequence[Event], event: Event) -> None:
