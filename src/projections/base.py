@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, ClassVar, Protocol
 from uuid import UUID
 
@@ -109,26 +110,52 @@ class Stamped:
     event_id: str
     effective_at: str
     recorded_at: str
+    clean: bool = False
+    """Whether the event's text is known to hold no NUL (its stored JSON has no escaped one),
+    so its rows need no escaping."""
 
     @classmethod
-    def of(cls, position: int, event: Event) -> Stamped:
+    def of(cls, position: int, event: Event, state: bytes | None = None) -> Stamped:
+        """``state``: the stored bytes the event was read from, when there are some."""
+        effective, recorded = event.effective_at, event.recorded_at
+        effective_at = _EFFECTIVE.get(effective)
+        if effective_at is None:
+            effective_at = _remember(_EFFECTIVE, effective, moment(effective, end_of_day=False))
+        recorded_at = _RECORDED.get(recorded)
+        if recorded_at is None:
+            recorded_at = _remember(_RECORDED, recorded, moment(recorded))
         return cls(
             position,
             event,
             event_id_text(event.originator_id, event.originator_version),
-            moment(event.effective_at, end_of_day=False),
-            moment(event.recorded_at),
+            effective_at,
+            recorded_at,
+            state is not None and b"\\u0000" not in state,
         )
+
+
+_EFFECTIVE: dict[Any, str] = {}
+_RECORDED: dict[Any, str] = {}
+"""Each time's stored moment, by the time as events hold it: a rebuild meets a few thousand
+distinct ones in a million events (asking ``moment`` costs its argument checks each time)."""
+
+
+def _remember(cache: dict[Any, str], key: Any, value: str) -> str:
+    if len(cache) >= 65_536:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+_sha1 = hashlib.sha1
+_VARIANT = {f"{d:x}": f"{(d & 0x3) | 0x8:x}" for d in range(16)}
 
 
 def event_id_text(originator_id: UUID, version: int) -> str:
     """``str(event.id)`` (RFC 4122 version 5 of the originator id and the version), without
     building UUID objects: a rebuild asks it once per event."""
-    raw = bytearray(hashlib.sha1(originator_id.bytes + str(version).encode()).digest()[:16])
-    raw[6] = (raw[6] & 0x0F) | 0x50
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = _sha1(originator_id.bytes + str(version).encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 NUL = "\x00"
@@ -144,6 +171,25 @@ def text_safe(row: dict[str, Any]) -> dict[str, Any]:
         name: value.replace(NUL, NUL_ESCAPED) if type(value) is str else value
         for name, value in row.items()
     }
+
+
+def _unencodable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encode = (
+    None if c_make_encoder is None
+    else c_make_encoder(None, _unencodable, encode_basestring, None, ": ", ", ", False, False,
+                        True)
+)
+
+
+def json_text(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)``, by the C encoder made once (``dumps`` makes
+    an encoder on every call: a rebuild writes a million of them)."""
+    if _encode is None:
+        return json.dumps(value, ensure_ascii=False)
+    return "".join(_encode(value, 0))
 
 
 def jsonable(value: Any) -> Any:
@@ -183,17 +229,6 @@ def envelope_columns() -> list[Column[Any]]:
         Column("source_document", Text, nullable=False),
         Column("source_location", Text, nullable=False),
     ]
-
-
-def envelope(event: Event) -> dict[str, Any]:
-    return {
-        "actor": event.actor,
-        "role": event.role.value,
-        "body": event.body,
-        "reason": event.reason,
-        "source_document": event.source.document,
-        "source_location": event.source.location,
-    }
 
 
 @dataclass(frozen=True)
@@ -348,6 +383,10 @@ class BufferedSqlRows(SqlRows):
     ) -> None:
         super().__init__(conn)
         self.pending: dict[Table, list[dict[str, Any]]] = {}
+        self.by_event: dict[str, list[tuple[Table, dict[str, Any]]]] = {}
+        """The pending rows of each event: a correction finds and retracts them in place."""
+        self.retractions: list[tuple[tuple[Table, ...], str, str, int]] = []
+        """Retractions of rows already written, made after the pending rows are."""
         self.cache: OrderedDict[Any, Any] = cache if cache is not None else OrderedDict()
         self.empty = empty
         """Tables that held nothing when the run began: an entity missing from the cache is
@@ -355,15 +394,18 @@ class BufferedSqlRows(SqlRows):
         self.evicted = False
 
     def flush(self) -> None:
-        if not self.pending:
-            return
         for table, rows in self.pending.items():
             super().insert(table, rows)
-        self.pending = {}
+        self.pending, self.by_event = {}, {}
+        for tables, event_id, at, by in self.retractions:
+            super().retract(tables, event_id, at, by)
+        self.retractions = []
 
     def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         self.pending.setdefault(table, []).extend(rows)
-        if "changes" not in table.c:
+        for row in rows:
+            self.by_event.setdefault(row["event_id"], []).append((table, row))
+        if not _history(table):
             return
         for row in rows:
             key = (table.name, row["entity_id"])
@@ -397,11 +439,22 @@ class BufferedSqlRows(SqlRows):
         return entity
 
     def retract(self, tables: Iterable[Table], event_id: str, at: str, by: int) -> None:
-        self.flush()
-        super().retract(tables, event_id, at, by)
+        """In place when the event's rows are pending (an event's rows are buffered and
+        written together), else after the pending rows are written, in the order asked."""
+        tables = tuple(tables)
+        pending = [row for table, row in self.by_event.get(event_id, ()) if table in tables]
+        if not pending:
+            self.retractions.append((tables, event_id, at, by))
+        for row in pending:
+            if row.get("retracted_at") is None:
+                row["retracted_at"], row["corrected_by"] = at, by
 
     def earliest_effective(self, tables: Iterable[Table], event_id: str) -> str | None:
-        self.flush()
+        tables = tuple(tables)
+        pending = [row["effective_at"] for table, row in self.by_event.get(event_id, ())
+                   if table in tables]
+        if pending:
+            return min(pending)
         return super().earliest_effective(tables, event_id)
 
     def visible(
@@ -419,6 +472,13 @@ class BufferedSqlRows(SqlRows):
 EntityState = dict[str, Any]
 """An entity as its rows last left it: kind, key, parent and ``fields`` (JSON-ready values),
 whatever the times; what ``apply`` needs to place a change and show its before-value."""
+
+@functools.cache
+def _history(table: Table) -> bool:
+    """Whether the table is an entity history (rows with ``changes``): the cache follows
+    its entities."""
+    return "changes" in table.c
+
 
 CHANGES = "_changes"
 """A row's changes as Python values, beside their JSON text, so the cache need not parse it."""
@@ -561,10 +621,13 @@ class Projection:
             "recorded_at": stamped.recorded_at,
         }
         produced = self.rows(rows, event, base)
+        if not produced:
+            return
+        clean = stamped.clean
         by_table: dict[Table, list[dict[str, Any]]] = {}
         for seq, (table, row) in enumerate(produced):
             full = {**base, "seq": seq, **row}
-            if any(type(v) is str and NUL in v for v in full.values()):
+            if not clean and any(type(v) is str and NUL in v for v in full.values()):
                 full = text_safe(full)
             by_table.setdefault(table, []).append(full)
         for table, table_rows in by_table.items():

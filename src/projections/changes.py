@@ -85,7 +85,12 @@ _CREATED_STATUS = {
 def kind_of(event: Event) -> str | None:
     """The entity kind an event belongs to (None for a retraction, a redaction or a release:
     they name no kind)."""
-    aggregate = AGGREGATE_OF.get(type(event))
+    return kind_of_type(type(event))
+
+
+def kind_of_type(cls: type[Event]) -> str | None:
+    """``kind_of`` for any event of this type."""
+    aggregate = AGGREGATE_OF.get(cls)
     return aggregate.kind if aggregate else None
 
 

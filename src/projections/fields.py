@@ -28,12 +28,12 @@ from .base import (
     Ask,
     Projection,
     Rows,
-    envelope,
     envelope_columns,
+    json_text,
     jsonable,
     standard_columns,
 )
-from .changes import fields_set, kind_of, parent_of
+from .changes import fields_set, kind_of, kind_of_type, parent_of
 
 Entity = dict[str, Any]
 
@@ -81,10 +81,12 @@ class FieldProjection(Projection):
     with_before: ClassVar[bool] = False
     """Whether its reads show corrections' retraction rows and before-values (the audit)."""
     writes_history: ClassVar[bool] = False
+    _wanted: ClassVar[dict[type[Event], bool]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:
+            cls._wanted = {}
             if cls.writes_history:
                 cls.metadata = _history_metadata
                 cls.tables = (ENTITY_FIELDS,)
@@ -98,9 +100,17 @@ class FieldProjection(Projection):
         return ()
 
     def wants(self, event: Event) -> bool:
+        """Answered once per event type (``wants_type``): a rebuild asks for every event."""
+        found = self._wanted.get(type(event))
+        if found is None:
+            found = self._wanted[type(event)] = self.wants_type(type(event))
+        return found
+
+    def wants_type(self, cls: type[Event]) -> bool:
+        """Whether events of this type can concern this read model."""
         if not self.tables:
             return False  # it only reads the history
-        kind = kind_of(event)
+        kind = kind_of_type(cls)
         return kind is None or kind in self.kinds  # a retraction names no kind: look it up
 
     def rows(
@@ -110,6 +120,7 @@ class FieldProjection(Projection):
         if not self.writes_history:
             return []
         entity_id = str(event.originator_id)
+        corrects = event.corrects
         if event.creates:
             kind, key = kind_of(event), str(getattr(event, "key", ""))
             fields = fields_set(event)
@@ -117,8 +128,7 @@ class FieldProjection(Projection):
             fields["source"] = event.source.model_dump()
             fields["created_by"] = {"actor": event.actor, "role": event.role.value,
                                     "body": event.body}
-            restated = event.corrects is not None
-            known = rows.last_state(self.table, entity_id) if restated else None
+            known = rows.last_state(self.table, entity_id) if corrects is not None else None
         else:
             known = rows.last_state(self.table, entity_id)
             if known is None:
@@ -126,27 +136,36 @@ class FieldProjection(Projection):
             kind, key, parent = known["kind"], known["key"], known["parent"]
             if isinstance(event, EventRetracted):
                 # the retraction itself is already applied (rows hidden); only the audit shows it
-                fields = {"retracted": str(event.corrects)}
+                fields = {"retracted": str(corrects)}
             else:
                 fields = fields_set(event)
         if kind not in self.kinds or not fields:
             return []
         changes = jsonable(fields)
+        source = event.source
         row = {
             "entity_id": entity_id,
             "kind": kind,
             "key": key,
             "parent": parent,
-            "event_type": event.type,
-            "corrects": str(event.corrects) if event.corrects else None,
-            **envelope(event),
-            "changes": json.dumps(changes, ensure_ascii=False),
+            "event_type": type(event).__name__,
+            "corrects": str(corrects) if corrects else None,
+            "actor": event.actor,
+            "role": event.role.value,
+            "body": event.body,
+            "reason": event.reason,
+            "source_document": source.document,
+            "source_location": source.location,
+            "changes": json_text(changes),
             CHANGES: changes,
-            NEW: event.creates and event.corrects is None,
+            NEW: event.creates and corrects is None,
         }
-        was = known["fields"] if known is not None else {}
-        before = {name: was[name] for name in changes if name in was}
-        row["before"] = json.dumps(before, ensure_ascii=False) if before else None
+        if known is None:
+            row["before"] = None
+        else:
+            was = known["fields"]
+            before = {name: was[name] for name in changes if name in was}
+            row["before"] = json_text(before) if before else None
         return [(self.table, row)]
 
     def field_rows(

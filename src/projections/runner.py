@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,9 +36,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
+from ledger.adapters.codec import decode_event
 from ledger.adapters.store import StoreLocation
 from ledger.disclosure import ReadPolicy
-from ledger.domain import Event
 from ledger.services import Ledger
 
 from .base import Ask, BufferedSqlRows, Projection, SqlRows, Stamped
@@ -50,8 +49,6 @@ from .models.grants import GrantsRegister
 from .models.plan_state import PlanState
 from .models.targets import TargetHistory
 from .models.transitions import TransitionHistory
-
-PAGE = 1_000
 
 ENTITY_HISTORY = EntityHistory()
 PLAN_STATE = PlanState()
@@ -265,12 +262,16 @@ class Runner:
         evicted = False
         # only these write rows; the rest are queries over the entity history
         writers = [name for name in chosen if PROJECTIONS[name].tables]
-        for page in _pages(self.ledger.log(after=start, until=head, policy=policy), PAGE):
+        view = policy.view
+        for page in self.ledger.chain.event_pages(start, head):
             with self.engine.begin() as conn:
                 rows = BufferedSqlRows(conn, cache, empty)
                 rows.evicted = evicted
-                for position, event in page:
-                    stamped = Stamped.of(position, event)
+                for position, originator_id, version, topic, state in page:
+                    event = decode_event(originator_id, version, topic, state)
+                    shown = view(event)
+                    # text is NUL-free when the stored JSON has no escaped one and none is added
+                    stamped = Stamped.of(position, shown, state if shown is event else None)
                     for name in writers:
                         if position > positions[name]:
                             PROJECTIONS[name].apply_stamped(rows, stamped)
@@ -365,14 +366,6 @@ def _save_position(conn: Connection, name: str, position: int) -> None:
     done = conn.execute(TRACKING.update().where(TRACKING.c.name == name).values(**values))
     if done.rowcount == 0:
         conn.execute(TRACKING.insert().values(name=name, **values))
-
-
-def _pages(
-    events: Iterable[tuple[int, Event]], size: int
-) -> Iterator[list[tuple[int, Event]]]:
-    iterator = iter(events)
-    while page := list(islice(iterator, size)):
-        yield page
 
 
 __all__ = ["PROJECTIONS", "Ask", "Runner", "Status", "engine_for"]

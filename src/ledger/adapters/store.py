@@ -524,6 +524,29 @@ class ChainReader:
                     return
                 after = following - 1
 
+    def event_pages(self, after: int, until: int) -> Iterator[list[Any]]:
+        """The linked events after ``after`` up to ``until``, page by page, each row
+        (position, originator id, version, topic, state): what a replay into read models
+        needs and nothing of the chain's own (its hashes and signatures are verify's)."""
+        m = self.mark
+        originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
+        sql = (
+            f"SELECT c.position, {originator}, e.originator_version, e.topic, e.state "
+            f"FROM {self.chain} c JOIN {self.events} e ON e.{self.nid} = c.notification_id "
+            f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position"
+        )
+        while after < until:
+            upper = min(until, after + PAGE)
+            page = self._rows(sql, (after, upper))
+            if page:
+                yield page
+                after = upper
+            else:  # a gap: skip it in one step, as ``rows`` does
+                following = self.next_position(after)
+                if following is None:
+                    return
+                after = following - 1
+
     def signed_columns(self) -> bool:
         """Whether the chain table has the signature columns (stores made before signatures
         do not: their rows read as unsigned, and verify says so)."""

@@ -64,10 +64,10 @@ class DecisionTrail(FieldProjection):
         """One row per grant award that names the decision behind it."""
         return (cls.index, cls.awards)
 
-    def wants(self, event: Event) -> bool:
+    def wants_type(self, cls: type[Event]) -> bool:
         """Also every grant award: one may name its decision, and a restated one may drop
         the name (its earlier row is then retracted)."""
-        return super().wants(event) or isinstance(event, GrantAwarded)
+        return super().wants_type(cls) or issubclass(cls, GrantAwarded)
 
     def rows(self, rows: Rows, event: Event, base: dict[str, Any]) -> list[tuple[Table, Any]]:
         if isinstance(event, GrantAwarded):
