@@ -173,6 +173,9 @@ def text_safe(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_AS_IS = frozenset({dict, str, int, bool, type(None)})
+
+
 def _unencodable(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
@@ -193,6 +196,8 @@ def json_text(value: Any) -> str:
 
 
 def jsonable(value: Any) -> Any:
+    if type(value) in _AS_IS:  # asking hasattr of a dict raises and formats an error
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date | datetime):
@@ -395,11 +400,29 @@ class BufferedSqlRows(SqlRows):
 
     def flush(self) -> None:
         for table, rows in self.pending.items():
-            super().insert(table, rows)
+            if self.postgres and table.name in self.empty:
+                self._copy(table, rows)
+            else:
+                super().insert(table, rows)
         self.pending, self.by_event = {}, {}
         for tables, event_id, at, by in self.retractions:
             super().retract(tables, event_id, at, by)
         self.retractions = []
+
+    def _copy(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """PostgreSQL's COPY, for a table that held nothing when the run began: a run applies
+        each position once, so none of its rows can be there already (the conflict that
+        ``insert`` ignores cannot arise)."""
+        names = [c.name for c in table.columns]
+        cursor = self.conn.connection.cursor()
+        try:
+            with cursor.copy(  # type: ignore[attr-defined]
+                f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(tuple(map(row.get, names)))
+        finally:
+            cursor.close()
 
     def insert(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         self.pending.setdefault(table, []).extend(rows)
@@ -629,7 +652,10 @@ class Projection:
             full = {**base, "seq": seq, **row}
             if not clean and any(type(v) is str and NUL in v for v in full.values()):
                 full = text_safe(full)
-            by_table.setdefault(table, []).append(full)
+            if table in by_table:
+                by_table[table].append(full)
+            else:
+                by_table[table] = [full]
         for table, table_rows in by_table.items():
             rows.insert(table, table_rows)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from typing import Any, ClassVar
+from uuid import UUID
 
 from sqlalchemy import Column, Index, MetaData, String, Table, Text
 
@@ -70,6 +71,10 @@ ENTITY_FIELDS = field_table("entity", _history_metadata, with_before=True)
 """The shared entity history: one row per event that sets fields of an entity."""
 
 
+_ENTITY_IDS: dict[UUID, str] = {}
+"""Entity ids as text, by id: a replay meets each entity many times."""
+
+
 class FieldProjection(Projection):
     """A read model over the entity history, limited to the entity kinds it cares about.
 
@@ -119,7 +124,11 @@ class FieldProjection(Projection):
         """The history's row for this event (only ``EntityHistory`` writes one)."""
         if not self.writes_history:
             return []
-        entity_id = str(event.originator_id)
+        entity_id = _ENTITY_IDS.get(event.originator_id)
+        if entity_id is None:
+            if len(_ENTITY_IDS) >= 65_536:
+                _ENTITY_IDS.clear()
+            entity_id = _ENTITY_IDS[event.originator_id] = str(event.originator_id)
         corrects = event.corrects
         if event.creates:
             kind, key = kind_of(event), str(getattr(event, "key", ""))

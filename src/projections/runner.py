@@ -261,7 +261,8 @@ class Runner:
         )
         evicted = False
         # only these write rows; the rest are queries over the entity history
-        writers = [name for name in chosen if PROJECTIONS[name].tables]
+        writers = [(PROJECTIONS[name], positions[name]) for name in chosen
+                   if PROJECTIONS[name].tables]
         view = policy.view
         for page in self.ledger.chain.event_pages(start, head):
             with self.engine.begin() as conn:
@@ -272,9 +273,9 @@ class Runner:
                     shown = view(event)
                     # text is NUL-free when the stored JSON has no escaped one and none is added
                     stamped = Stamped.of(position, shown, state if shown is event else None)
-                    for name in writers:
-                        if position > positions[name]:
-                            PROJECTIONS[name].apply_stamped(rows, stamped)
+                    for projection, applied in writers:
+                        if position > applied:
+                            projection.apply_stamped(rows, stamped)
                 rows.flush()
                 evicted = rows.evicted
                 last = page[-1][0]
