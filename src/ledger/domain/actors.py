@@ -1,7 +1,5 @@
 """Ledger users: who may record what, for which body. Changes to them are ledger facts too."""
 
-from __future__ import annotations
-
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, field_validator

@@ -8,8 +8,6 @@ events; ``check`` decides whether a new event is allowed now, ``evolve`` applies
 raises, so a history that was valid when written always replays.
 """
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Iterable, Sequence

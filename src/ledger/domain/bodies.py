@@ -1,7 +1,5 @@
 """Bodies, the terms of their office holders, and transfers of responsibility between them."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum

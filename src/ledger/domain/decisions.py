@@ -1,7 +1,5 @@
 """Records of Decision: the fields of Kent's form, sign-offs, declared interests, publication."""
 
-from __future__ import annotations
-
 from datetime import date
 from enum import StrEnum
 from typing import Self

@@ -8,8 +8,6 @@ reader is shown is decided by the read policy (``ledger.disclosure``), from thes
 from each Record of Decision's own confidentiality.
 """
 
-from __future__ import annotations
-
 import functools
 from collections.abc import Iterable, Sequence
 from typing import Annotated

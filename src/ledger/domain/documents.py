@@ -1,7 +1,5 @@
 """Source documents as entities: what was imported, when, and exactly which text."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import Annotated, Self
 

@@ -3,8 +3,6 @@
 Precept: proposed -> reviewed by the Panel -> (vetoed -> proposed again) -> issued.
 """
 
-from __future__ import annotations
-
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self

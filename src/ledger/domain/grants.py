@@ -1,7 +1,5 @@
 """Crime and disorder grants (PRSRA s.9): award, variation, payment, withdrawal."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import Annotated, Self
 

@@ -1,7 +1,5 @@
 """Inspections: grades, areas for improvement, and the improvement actions answering them."""
 
-from __future__ import annotations
-
 from datetime import date
 from enum import StrEnum
 from typing import Self

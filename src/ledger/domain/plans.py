@@ -4,8 +4,6 @@ A plan goes draft -> sent to Panel -> Panel report -> issued -> varied -> supers
 Deliverables and targets are entities of their own: each has a long life of changes.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
