@@ -27,7 +27,7 @@ import os
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from ..integrity.signatures import KeyRegistry, signed_message, utc_moment
@@ -87,9 +87,10 @@ def _topic(topic: str) -> bytes:
     return encoded
 
 
-@dataclass(frozen=True)
-class ChainRow:
-    """One link as stored: what the writer computed in the event's own transaction."""
+class ChainRow(NamedTuple):
+    """One link as stored: what the writer computed in the event's own transaction. (Named
+    tuples here, not dataclasses: every command loads this module, and a dataclass costs a
+    compile of each generated method at import.)"""
 
     position: int
     notification_id: int
@@ -103,8 +104,7 @@ class ChainRow:
 
     def values(self) -> tuple[Any, ...]:
         """The row as the chain table's columns, in order."""
-        return (self.position, self.notification_id, self.salt, self.payload_digest, self.hash,
-                self.signer, self.key_id, self.signature, self.signed_at)
+        return tuple(self)
 
 
 Signature = tuple[str, bytes, bytes, str]
@@ -145,8 +145,7 @@ Seam = tuple[int, bytes, int]
 """Where a walk starts: the position, stored hash and notification id of the link before it."""
 
 
-@dataclass(frozen=True)
-class LinkedEvent:
+class LinkedEvent(NamedTuple):
     """A chain row joined with the event row it points at (event fields None if it is gone)."""
 
     link: ChainRow
@@ -156,8 +155,7 @@ class LinkedEvent:
     state: bytes | None
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     position: int
     kind: str
     """link missing | event missing | payload changed | order changed | linked twice |

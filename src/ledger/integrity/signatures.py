@@ -23,6 +23,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 SIGNATURE_PREFIX = b"ledger-signature/v1\x00"
 _HEAD = struct.Struct(">16sQ")
@@ -95,8 +96,7 @@ KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDea
 """The events that change whose keys are good: verify reads these payloads to check the rest."""
 
 
-@dataclass(frozen=True)
-class KeyChange:
+class KeyChange(NamedTuple):
     """One change to an actor's keys, at a position of the log, effective from a time."""
 
     position: int
