@@ -10,13 +10,11 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import EventStore, IntegrityError, PersistenceError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import permissions, world
@@ -113,26 +111,19 @@ def genesis(
     ]
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(NamedTuple):
     position: int
     event: Event
 
 
-class _LedgerApplication(Application[UUID]):
-    """eventsourcing's application, wired to our recorder and canonical-JSON mapper."""
-
-    name = "Ledger"
+class _LedgerApplication:
+    """What the ledger uses of an eventsourcing application: its event store, wired to our
+    recorder and canonical-JSON mapper. (eventsourcing's ``Application`` would also build a
+    persistence factory, a repository and a notification log that nothing here reads, at a
+    cost to every command's start-up.)"""
 
     def __init__(self, recorder: Any) -> None:
-        self._chain_recorder = recorder
-        super().__init__(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-    def construct_mapper(self) -> EventMapper:  # type: ignore[override]
-        return EventMapper()
-
-    def construct_recorder(self) -> Any:
-        return self._chain_recorder
+        self.events: EventStore[UUID] = EventStore(EventMapper(), recorder)
 
 
 class Ledger:
@@ -164,7 +155,6 @@ class Ledger:
         self.chain = ChainReader(recorder)
 
     def close(self) -> None:
-        self.app.close()
         close_recorder(self.recorder)
 
     def _refresh(self) -> None:
@@ -173,7 +163,6 @@ class Ledger:
             self._replace(open_recorder(self.location, "write"))
 
     def _replace(self, recorder: Any) -> None:
-        self.app.close()
         close_recorder(self.recorder)
         self._attach(recorder)
         self.absent = False
