@@ -5,6 +5,8 @@ Heavy modules are imported inside commands so that ``ledger --help`` starts fast
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import sys
@@ -549,7 +551,20 @@ def main(args: list[str] | None = None) -> None:
         sys.stdout.flush()  # what is still buffered goes out now, or nowhere if the reader left
     except BrokenPipeError:
         _silence_stdout()
+    if args is None:  # the `ledger` command itself, not a caller in-process
+        _end_process(code)
     sys.exit(code)
+
+
+def _end_process(code: int) -> NoReturn:
+    """Ends the process once the command is done (its store closed by its context, its output
+    flushed, the exit handlers run) without the interpreter's teardown, which frees every
+    object of every loaded module one by one (a fifteenth of a write's run), for nothing."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone, or a stream closed
+            stream.flush()
+    os._exit(code)
 from . import cli_views  # noqa: E402,F401,I001  (registers the read commands)
 from . import cli_write  # noqa: E402,F401  (registers the write commands)
 from . import cli_audit  # noqa: E402,F401  (registers actor list, replay, evidence)
