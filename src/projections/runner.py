@@ -96,7 +96,8 @@ what an earlier event shows."""
 
 
 ANALYZE_AFTER = 10_000
-"""A catch-up that applies at least this many events refreshes the planner's statistics."""
+"""The planner's statistics are refreshed by a catch-up that applies this many events, or that
+takes the log past a multiple of it (a log that grows by small catch-ups gets them too)."""
 DEFER_INDEXES_FROM = 10_000
 """A catch-up of at least this many events into empty tables builds their secondary indexes
 after the rows, in one pass each (inserting into a dozen indexes row by row cost a fifth of
@@ -308,7 +309,7 @@ class Runner:
         if aside:
             with self.engine.begin() as conn:
                 _restore_indexes(conn, aside)
-        if read >= ANALYZE_AFTER:
+        if read >= ANALYZE_AFTER or (read and start // ANALYZE_AFTER != head // ANALYZE_AFTER):
             self._analyze(chosen)
         return read
 
