@@ -285,7 +285,7 @@ class Rows(Protocol):
 
     def visible(
         self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
-        *, with_retracted: bool = False,
+        *, with_retracted: bool = False, columns: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]: ...
 
     def page(self, table: Table, ask: Ask, scan: Scan) -> list[dict[str, Any]]: ...
@@ -329,13 +329,14 @@ class SqlRows:
 
     def visible(
         self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
-        *, with_retracted: bool = False,
+        *, with_retracted: bool = False, columns: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        query = select(table).where(
+        chosen = [table.c[name] for name in columns] if columns else [table]
+        query = select(*chosen).where(
             *_visibility(table, ask, with_retracted), *_conditions(table, where or {})
         )
         query = query.order_by(table.c.position, table.c.seq)
-        return [dict(r._mapping) for r in self.conn.execute(query)]
+        return _dicts(self.conn.execute(query))
 
     def page(self, table: Table, ask: Ask, scan: Scan) -> list[dict[str, Any]]:
         query = select(table).where(
@@ -348,7 +349,7 @@ class SqlRows:
         )
         query = query.order_by(*(table.c[name] for name in scan.order_by))
         query = query.limit(scan.limit).offset(scan.offset or None)
-        return [dict(r._mapping) for r in self.conn.execute(query)]
+        return _dicts(self.conn.execute(query))
 
     def last_state(self, table: Table, entity_id: str) -> EntityState | None:
         found = self.conn.execute(
@@ -482,10 +483,11 @@ class BufferedSqlRows(SqlRows):
 
     def visible(
         self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
-        *, with_retracted: bool = False,
+        *, with_retracted: bool = False, columns: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         self.flush()
-        return super().visible(table, ask, where, with_retracted=with_retracted)
+        return super().visible(table, ask, where, with_retracted=with_retracted,
+                               columns=columns)
 
     def page(self, table: Table, ask: Ask, scan: Scan) -> list[dict[str, Any]]:
         self.flush()
@@ -518,6 +520,13 @@ def _merged(rows: Sequence[Any]) -> EntityState | None:
     first = rows[0]
     return {"kind": first["kind"], "key": first["key"], "parent": first["parent"],
             "fields": fields}
+
+
+def _dicts(result: Any) -> list[dict[str, Any]]:
+    """A result's rows as plain dicts, fetched at once: a page of the history is hundreds of
+    rows, and a dict per row through ``Row._mapping`` costs more than the query."""
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result.all()]
 
 
 def _visibility(table: Table, ask: Ask, with_retracted: bool) -> list[Any]:
@@ -565,10 +574,10 @@ class MemoryRows:
 
     def visible(
         self, table: Table, ask: Ask, where: dict[str, Any] | None = None,
-        *, with_retracted: bool = False,
+        *, with_retracted: bool = False, columns: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         return [
-            dict(row)
+            {name: row[name] for name in columns} if columns else dict(row)
             for _, row in sorted(self._table(table).items())
             if row["effective_at"] <= ask.as_of
             and row["recorded_at"] <= ask.known_at

@@ -23,7 +23,7 @@ from ledger.domain.decisions import DecisionRecorded
 from ledger.domain.grants import GrantAwarded
 
 from ..base import Ask, Rows, Scan, asked, day_of, standard_columns
-from ..fields import Entity, FieldProjection, prefixed, public
+from ..fields import Entity, FieldProjection
 
 SEARCHED = ("key", "title", "executive_summary", "recommendation", "decision", "originator")
 """Where free text is looked for (the reference is the key)."""
@@ -111,7 +111,7 @@ class DecisionTrail(FieldProjection):
         one person (a name and an actor id, ``ann-barnes``, read as the name written in
         lowercase with hyphens); ``awarding_grants`` keeps the decisions a grant award names.
         """
-        terms = list(self.entities(rows, ask, kind="office-term").values())
+        terms = list(self.states(rows, ask, kind="office-term").values())
         names = [holder] if isinstance(holder, str) else list(holder or ())
         body = body.strip().casefold() if body else None  # keys are lower case
         priority = priority.strip().casefold() if priority else None
@@ -158,8 +158,8 @@ class DecisionTrail(FieldProjection):
             {"entity_id": ids} if len(ids) <= BY_ENTITY else
             {"kind": "decision", **({"parent": body} if body else {})}
         )
-        decided = {e["_rows"][0]["entity_id"]: e
-                   for e in self.entities(rows, ask, **where).values()}
+        decided = {e["_first"]["entity_id"]: e
+                   for e in self.states(rows, ask, **where).values()}
         awards: dict[str, list[dict[str, Any]]] = {}
         keys = [row["key"] for row in found]
         for award in rows.visible(self.awards, ask, {"decision": keys}) if keys else []:
@@ -182,7 +182,7 @@ def _pages(rows: Rows, table: Table, ask: Ask, scan: Scan) -> Iterator[dict[str,
 
 
 def _decided_on(entity: Entity) -> str:
-    return day_of(entity["_rows"][0]["effective_at"])
+    return day_of(entity["_first"]["effective_at"])
 
 
 def _is_holder(name: str, asked: Sequence[str]) -> bool:
@@ -214,18 +214,26 @@ def _decision(
 ) -> dict[str, Any]:
     decided_on = _decided_on(entity)
     body = entity["created_by"]["body"]
-    signoffs = [
-        {"signatory": signatory, **details}
-        for signatory, details in sorted(prefixed(entity, "signed_off").items())
-    ]
+    fields: dict[str, Any] = {}
+    signed: dict[str, Any] = {}
+    interests: list[Any] = []
+    for name, value in entity.items():  # one pass: ``public`` and ``prefixed`` each took one
+        head, colon, rest = name.partition(":")
+        if colon:
+            if head == "signed_off":
+                signed[rest] = value
+            elif head == "interest":
+                interests.append(value)
+        elif not name.startswith("_") and name not in ("kind", "key"):
+            fields[name] = value
     return {
         "reference": entity["key"],
-        **{k: v for k, v in public(entity).items() if k not in ("kind", "key")},
+        **fields,
         "body": body,
         "decided_on": decided_on,
         "office_holders": _holders(terms, body, decided_on),
-        "signoffs": signoffs,
-        "interests": list(prefixed(entity, "interest").values()),
+        "signoffs": [{"signatory": s, **details} for s, details in sorted(signed.items())],
+        "interests": interests,
         "published_on": entity.get("published_on"),
         "grants_awarded": awards.get(entity["key"], []),
     }
