@@ -1,0 +1,305 @@
+"""The bulk paths of a large catch-up, made to run on a small store.
+
+A catch-up of at least ``DEFER_INDEXES_FROM`` events into empty tables sets the read models'
+secondary indexes aside and builds them after the rows (a marker row says so until they are
+back); on PostgreSQL rows go into tables empty when the run began by COPY; the cyclic
+collector's threshold is raised while events are applied. The test stores are far smaller
+than the thresholds, so these tests lower them (and the page size) to make the paths run.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, inspect, select
+
+import ledger.adapters.store as store
+import projections.runner as runner_module
+from ledger.services import Fact, Ledger
+from projections.base import Ask, BufferedSqlRows, SqlRows
+from projections.runner import (
+    DECISION_TRAIL,
+    DEFERRED,
+    PLAN_STATE,
+    PROJECTIONS,
+    TRACKING,
+    Runner,
+)
+
+from helpers import ENVELOPE, open_ledger
+
+TABLES = [table for projection in PROJECTIONS.values() for table in projection.tables]
+DECLARED = {str(ix.name) for table in TABLES for ix in table.indexes if ix.name}
+"""The secondary indexes the read models declare."""
+
+
+class Boom(Exception):
+    """The failure injected into a catch-up."""
+
+
+def f(type_: str, key: str, effective_at: str, body: str = "pa", **fields: Any) -> Fact:
+    return Fact(type=type_, key=key,
+                fields={**ENVELOPE, "body": body, "effective_at": effective_at, **fields})
+
+
+DELIVERABLE_2 = {"plan": "plan", "number": "2", "title": "Transfer scheme",
+                 "deadline": "May 2012"}
+FACTS = [
+    f("BodyEstablished", "pa", "1995-04-01", name="Police Authority",
+      body_type="police_authority"),
+    f("BodyEstablished", "pcc", "2012-11-22", body="pcc", name="PCC office",
+      body_type="pcc_office"),
+    f("PlanDrafted", "plan", "2011-03-01", title="Business Plan", plan_type="business-plan",
+      period_from="2011-03-01", period_to="2012-05-31"),
+    f("PlanIssued", "plan", "2011-03-01"),
+    f("DeliverableAdded", "plan/1", "2011-03-01", plan="plan", number="1", title="Handover",
+      lead="Chief Executive", deadline="May 2012"),
+    f("DeliverableAdded", "plan/2", "2011-03-01", lead="Tresurer", **DELIVERABLE_2),
+    f("TargetSet", "t", "2011-03-01", plan="plan", title="Cut crime", value="10",
+      unit="percent"),
+    f("GrantAwarded", "g", "2011-04-01", recipient="Victim Support", amount="5000.00",
+      purpose="Victim services", funding_body="pa"),
+    f("DecisionRecorded", "d-1", "2011-05-01", title="Grant to Victim Support",
+      originator="Treasurer", executive_summary="A grant", decision="Award 5000"),
+    f("TargetRevised", "t", "2011-09-01", old_value="10", new_value="12", reason="r1"),
+    f("GrantPaid", "g", "2011-10-01", amount="2000.00"),
+    f("TargetRevised", "t", "2012-06-01", old_value="12", new_value="15", reason="r2"),
+    f("OfficeTermStarted", "term-1", "2012-11-22", body="pcc", office_body="pcc",
+      office="Police and Crime Commissioner", holder="Ann Barnes"),
+    f("ResponsibilityTransferred", "tr", "2012-11-22", from_body="pa", to_body="pcc",
+      responsibility="Everything", legal_basis="PRSRA 2011 Sch 15"),
+    f("DeliverableCarriedOver", "plan/1", "2012-11-22", to_body="pcc", reason="continues"),
+    f("DecisionSignedOff", "d-1", "2011-05-02", signatory="chief_executive", signed_by="CE"),
+    f("DecisionRecorded", "d-2", "2012-02-01", title="Second decision",
+      originator="Treasurer", executive_summary="Another", decision="Approve plan"),
+    f("GrantAwarded", "g2", "2012-03-01", recipient="Rape Crisis", amount="750.00",
+      purpose="Counselling", funding_body="pa", by_decision="d-2"),
+]
+"""A story touching every read model, with a correction (which retracts earlier rows)."""
+
+
+def record_story(ledger: Ledger, after_each: Runner | None = None) -> None:
+    """Records the story one event at a time; ``after_each`` catches up after every one."""
+    for fact in FACTS:
+        ledger.record([fact])
+        if after_each is not None:
+            after_each.catch_up()
+    typo = ledger.history("deliverable", "plan/2")[0]
+    ledger.record([f("DeliverableAdded", "plan/2", "2011-03-01", lead="Treasurer",
+                     corrects=str(typo.id), reason="lead was mistyped", **DELIVERABLE_2)])
+    if after_each is not None:
+        after_each.catch_up()
+
+
+def contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every read-model table, in a fixed order."""
+    with engine.connect() as conn:
+        return {
+            table.name: sorted(
+                (tuple(row) for row in conn.execute(select(table))), key=repr)
+            for table in TABLES
+        }
+
+
+def missing_indexes(engine: Engine) -> set[str]:
+    """The indexes the read models declare that the database does not have."""
+    found = inspect(engine)
+    present = {ix["name"] for table in TABLES for ix in found.get_indexes(table.name)}
+    return DECLARED - present
+
+
+def marker(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(TRACKING.c.name).where(TRACKING.c.name == DEFERRED)).first() is not None
+
+
+def answers(rows: SqlRows) -> list[Any]:
+    """The decision trail and the plan's state, as queries see them."""
+    return [
+        DECISION_TRAIL.decisions(rows, Ask.of()),  # type: ignore[attr-defined]
+        PLAN_STATE.plan(rows, "plan", Ask.of()),  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.fixture
+def small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages of three events, indexes set aside from five: the story takes several pages."""
+    monkeypatch.setattr(store, "PAGE", 3)
+    monkeypatch.setattr(runner_module, "DEFER_INDEXES_FROM", 5)
+
+
+@pytest.fixture
+def ledger(store_url: str) -> Iterator[Ledger]:
+    with open_ledger(store_url) as opened:
+        yield opened
+
+
+def fail_after(monkeypatch: pytest.MonkeyPatch, events: int) -> list[int]:
+    """Makes the decision trail raise on the ``events``-th event it is given; returns the
+    positions it was given."""
+    seen: list[int] = []
+    apply = DECISION_TRAIL.apply_stamped
+
+    def failing(rows: Any, stamped: Any) -> None:
+        seen.append(stamped.position)
+        if len(seen) == events:
+            raise Boom
+        apply(rows, stamped)
+
+    monkeypatch.setattr(DECISION_TRAIL, "apply_stamped", failing)
+    return seen
+
+
+def test_deferred_index_rebuild_equals_incremental(
+    ledger: Ledger, small: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_aside: list[list[str]] = []
+    original = runner_module._set_aside_indexes
+
+    def spy(conn: Any, tables: Any) -> None:
+        set_aside.append([t.name for t in tables])
+        original(conn, tables)
+
+    monkeypatch.setattr(runner_module, "_set_aside_indexes", spy)
+    runner = Runner(ledger)
+    try:
+        record_story(ledger, after_each=runner)
+        assert set_aside == []  # each catch-up had fewer events: indexes stayed
+        incremental = contents(runner.engine)
+        assert all(incremental.values()), "every read-model table has rows"
+
+        # pages of three, then the whole log in one page (a correction then retracts rows
+        # of its own run still pending)
+        for page in (3, 5_000):
+            set_aside.clear()
+            monkeypatch.setattr(store, "PAGE", page)
+            assert runner.rebuild() >= runner_module.DEFER_INDEXES_FROM
+            assert [set(names) for names in set_aside] == [{t.name for t in TABLES}]
+            assert contents(runner.engine) == incremental
+            assert missing_indexes(runner.engine) == set()
+            assert not marker(runner.engine)
+    finally:
+        runner.close()
+
+
+def _other_engine(ledger: Ledger) -> Engine:
+    """Read models apart from the store's own (SQLite: a file beside it; PostgreSQL: a
+    schema beside it, the store fixture drops it with the store's)."""
+    location = ledger.location
+    if location.backend == "sqlite":
+        assert location.path is not None
+        return create_engine(f"sqlite:///{location.path.with_name('clean.db')}")
+    return runner_module.engine_for(location, audience="clean rebuild")
+
+
+def test_interrupted_catch_up_is_finished_by_the_next_runner(
+    ledger: Ledger, small: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_story(ledger)
+    clean = Runner(ledger, _other_engine(ledger))
+    try:
+        with clean.reading() as rows:  # a rebuild from nothing, indexes set aside
+            expected_answers = answers(rows)
+        assert all(expected_answers)
+        expected = contents(clean.engine)
+    finally:
+        clean.close()
+
+    crashing = Runner(ledger)
+    with monkeypatch.context() as patch:
+        seen = fail_after(patch, 8)  # pages of three: two committed, the third fails
+        with pytest.raises(Boom):
+            crashing.catch_up()
+        assert len(seen) == 8
+    engine = crashing.engine
+    # what a dead process leaves: the marker, no indexes, rows of the committed pages
+    assert marker(engine)
+    assert missing_indexes(engine) == DECLARED
+    assert 0 < len(contents(engine)["entity_fields"]) < len(expected["entity_fields"])
+    crashing.close()
+
+    restarted = Runner(ledger)
+    try:
+        restarted.ensure_tables()
+        assert missing_indexes(restarted.engine) == set()
+        assert not marker(restarted.engine)
+        with restarted.reading() as rows:  # catches up from where the crash left it
+            assert answers(rows) == expected_answers
+        assert contents(restarted.engine) == expected
+        assert missing_indexes(restarted.engine) == set()
+        assert not marker(restarted.engine)
+    finally:
+        restarted.close()
+
+
+@pytest.fixture
+def threshold() -> Iterator[tuple[int, int, int]]:
+    """A threshold of this test's own, whatever earlier tests left; the process's is put back."""
+    saved = gc.get_threshold()
+    gc.set_threshold(1234, 11, 12)
+    yield (1234, 11, 12)
+    gc.set_threshold(*saved)
+
+
+def test_gc_threshold_is_restored(
+    ledger: Ledger, small: None, threshold: tuple[int, int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record_story(ledger)
+    during: list[tuple[int, int, int]] = []
+    apply = DECISION_TRAIL.apply_stamped
+
+    def watching(rows: Any, stamped: Any) -> None:
+        during.append(gc.get_threshold())
+        apply(rows, stamped)
+
+    runner = Runner(ledger)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(DECISION_TRAIL, "apply_stamped", watching)
+            assert runner.catch_up() > 0
+        assert during and all(t == (100_000, 11, 12) for t in during)  # raised while applying
+        assert gc.get_threshold() == threshold
+
+        with monkeypatch.context() as patch:
+            fail_after(patch, 1)
+            with pytest.raises(Boom):
+                runner.rebuild()
+        assert gc.get_threshold() == threshold
+    finally:
+        runner.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_copy_into_empty_tables_equals_executemany(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copied: list[str] = []
+    copy = BufferedSqlRows._copy
+
+    def no_copy(self: BufferedSqlRows, table: Any, rows: Any) -> None:
+        SqlRows.insert(self, table, rows)
+
+    def counting(self: BufferedSqlRows, table: Any, rows: Any) -> None:
+        copied.append(table.name)
+        copy(self, table, rows)
+
+    runner = Runner(ledger)  # pages as large as ever: the rebuild's correction finds the
+    try:  # rows it retracts still pending, and COPY writes them retracted
+        with monkeypatch.context() as patch:  # incremental, and executemany throughout
+            patch.setattr(BufferedSqlRows, "_copy", no_copy)
+            runner.catch_up()
+            record_story(ledger, after_each=runner)
+        by_executemany = contents(runner.engine)
+
+        monkeypatch.setattr(BufferedSqlRows, "_copy", counting)
+        runner.rebuild()
+        assert set(copied) == {t.name for t in TABLES}  # every table went through COPY
+        assert contents(runner.engine) == by_executemany
+        assert missing_indexes(runner.engine) == set()
+    finally:
+        runner.close()
