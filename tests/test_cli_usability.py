@@ -266,15 +266,19 @@ def test_a_real_sigint_during_an_import_leaves_whole_documents(tmp_path: Path) -
     the same size as an uninterrupted run."""
     env = {**os.environ, "LEDGER_KEY_DIR": str(tmp_path / "keys"), "PYTHONUNBUFFERED": "1"}
     env.pop("LEDGER_STORE_URL", None)
-    url = f"sqlite:///{tmp_path}/interrupted.db"
-    job = subprocess.Popen([LEDGER, "--store", url, "main"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    assert job.stdout is not None
-    while (line := job.stdout.readline()) and "events added" not in line:
-        pass
-    assert line, "the main job printed no document"
-    job.send_signal(signal.SIGINT)
-    _, err = job.communicate(timeout=120)
+    for attempt in range(3):  # a job that ends (in about 2 s) before the signal is sent
+        # was not interrupted: on a busy machine that can happen, so it is tried again
+        url = f"sqlite:///{tmp_path}/interrupted-{attempt}.db"
+        job = subprocess.Popen([LEDGER, "--store", url, "main"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+        assert job.stdout is not None
+        while (line := job.stdout.readline()) and "events added" not in line:
+            pass
+        assert line, "the main job printed no document"
+        job.send_signal(signal.SIGINT)
+        rest, err = job.communicate(timeout=120)
+        if not (job.returncode == 0 and "site:" in rest):
+            break
     assert (job.returncode, err) == (130, "error: interrupted\n")
     assert run(url, "verify")[0] == 0
     again = subprocess.run([LEDGER, "--store", url, "main"], env=env, cwd=tmp_path,
