@@ -20,6 +20,17 @@ def fact(type_: str, key: str, kind: str | None = None, **fields: Any) -> Fact:
     return Fact(type=type_, key=key, kind=kind, fields={**ENVELOPE, **fields})
 
 
+def dated(type_: str, key: str, effective_at: str, body: str = "pa", **fields: Any) -> Fact:
+    """A fact of the projection stories: recorded for ``body``, effective then."""
+    envelope = {**ENVELOPE, "body": body, "effective_at": effective_at}
+    return Fact(type=type_, key=key, fields={**envelope, **fields})
+
+
+DELIVERABLE_2 = {"plan": "plan", "number": "2", "title": "Transfer scheme",
+                 "deadline": "May 2012"}
+"""The projection stories' second deliverable, added and later restated."""
+
+
 def authority() -> Fact:
     return fact(
         "BodyEstablished", "test-authority", name="Test Authority", body_type="police_authority"

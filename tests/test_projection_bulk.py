@@ -18,7 +18,7 @@ from sqlalchemy import Engine, create_engine, inspect, select
 
 import ledger.adapters.store as store
 import projections.runner as runner_module
-from ledger.services import Fact, Ledger
+from ledger.services import Ledger
 from projections.base import Ask, BufferedSqlRows, SqlRows
 from projections.runner import (
     DECISION_TRAIL,
@@ -29,7 +29,7 @@ from projections.runner import (
     Runner,
 )
 
-from helpers import ENVELOPE, open_ledger
+from helpers import DELIVERABLE_2, dated, open_ledger
 
 TABLES = [table for projection in PROJECTIONS.values() for table in projection.tables]
 DECLARED = {str(ix.name) for table in TABLES for ix in table.indexes if ix.name}
@@ -40,13 +40,7 @@ class Boom(Exception):
     """The failure injected into a catch-up."""
 
 
-def f(type_: str, key: str, effective_at: str, body: str = "pa", **fields: Any) -> Fact:
-    return Fact(type=type_, key=key,
-                fields={**ENVELOPE, "body": body, "effective_at": effective_at, **fields})
-
-
-DELIVERABLE_2 = {"plan": "plan", "number": "2", "title": "Transfer scheme",
-                 "deadline": "May 2012"}
+f = dated
 FACTS = [
     f("BodyEstablished", "pa", "1995-04-01", name="Police Authority",
       body_type="police_authority"),

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from ledger.services import Fact, Ledger
+from ledger.services import Ledger
 from projections.base import Ask, SqlRows
 from projections.runner import PROJECTIONS, Runner
 
-from helpers import ENVELOPE
+from helpers import DELIVERABLE_2, ENVELOPE, dated
 
 GENESIS_BODY = "test-records"  # the body that keeps the tests' logs (their genesis)
 R1, R2, R3, R4 = (datetime(2026, 1, d, 9, 0, tzinfo=UTC) for d in (10, 11, 12, 13))
@@ -25,13 +25,7 @@ K1 = "2026-01-11T12:00:00+00:00"  # after the first revision was recorded, befor
 A1, A2, A3 = "2011-06-01", "2012-01-01", "2013-01-01"
 
 
-def f(type_: str, key: str, effective_at: str, body: str = "pa", **fields: Any) -> Fact:
-    envelope = {**ENVELOPE, "body": body, "effective_at": effective_at}
-    return Fact(type=type_, key=key, fields={**envelope, **fields})
-
-
-DELIVERABLE_2 = {"plan": "plan", "number": "2", "title": "Transfer scheme",
-                 "deadline": "May 2012"}
+f = dated
 
 
 @pytest.fixture
