@@ -7,7 +7,6 @@ and position in step. Replaying an event a projection has already seen does noth
 
 from __future__ import annotations
 
-import gc
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +38,7 @@ from sqlalchemy.pool import StaticPool
 
 from ledger.adapters.codec import decode_event
 from ledger.adapters.store import StoreLocation
+from ledger.collector import fewer_collections
 from ledger.disclosure import ReadPolicy
 from ledger.services import Ledger
 
@@ -283,7 +283,7 @@ class Runner:
         if aside:
             with self.engine.begin() as conn:
                 _set_aside_indexes(conn, aside)
-        with _fewer_collections():
+        with fewer_collections():
             for page in self.ledger.chain.event_pages(start, head):
                 with self.engine.begin() as conn:
                     rows = BufferedSqlRows(conn, cache, empty)
@@ -409,20 +409,6 @@ def _restore_indexes(conn: Connection, tables: Sequence[Table]) -> None:
         for index in table.indexes:
             index.create(conn, checkfirst=True)
     conn.execute(TRACKING.delete().where(TRACKING.c.name == DEFERRED))
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """The cyclic collector's young generation collected every 100,000 allocations rather
-    than 700 while events are applied: a catch-up makes millions of short-lived objects and
-    no cycles to speak of (refcounting frees them), and the default spent about a tenth of a
-    rebuild in the collector, each older collection walking the whole heap."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(old[0], 100_000), *old[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
 
 
 def _save_position(conn: Connection, name: str, position: int) -> None:

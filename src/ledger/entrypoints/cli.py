@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from ..collector import collect_less
 from .output import Progress, clear_progress, json_text, on_terminal, one_line, set_quiet
 
 if TYPE_CHECKING:
@@ -548,20 +549,15 @@ def _silence_stdout() -> None:
         pass
 
 
-START_COLLECTION = 100_000
-"""Allocations between two collections of the garbage collector while the command starts."""
 _collecting: tuple[int, int, int] | None = None
 """The collector's thresholds to return to once start-up is over (None: not deferred)."""
 
 
 def _defer_collection() -> None:
-    """Start-up (click, pydantic, the domain's classes, their validators) allocates hundreds of
-    thousands of objects that all live to the end, and none of them is garbage: the collector,
-    run every 700 allocations, would only walk them again and again (2% of a write). A command
-    that opens no store keeps collecting every ``START_COLLECTION`` allocations."""
+    """Start-up allocates hundreds of thousands of objects that all live to the end (see
+    ``ledger.collector``). A command that opens no store keeps collecting sparsely."""
     global _collecting
-    _collecting = gc.get_threshold()
-    gc.set_threshold(START_COLLECTION)
+    _collecting = collect_less()
 
 
 def _started() -> None:
