@@ -84,6 +84,8 @@ class Actor(Aggregate):
     roles: tuple[Role, ...]
     public_keys: tuple[str, ...] = ()
     """The keys it may sign with now."""
+    ended_keys: tuple[str, ...] = ()
+    """The keys it signed with before, ended by a rotation or revocation: none signs again."""
     active: bool = True
 
     @classmethod
@@ -99,6 +101,11 @@ class Actor(Aggregate):
             raise DomainError("public_key", f"{self.key} does not sign with that key")
         if isinstance(event, ActorKeyRotated) and event.public_key in self.public_keys:
             raise DomainError("public_key", f"{self.key} already signs with that key")
+        if isinstance(event, ActorKeyRotated) and event.public_key in self.ended_keys:
+            # the registry would start it afresh, and what it signed before would fail
+            raise DomainError("public_key", f"{self.key} signed with that key before and it "
+                                            "ended; a key never signs again: make a new one "
+                                            "with `ledger key new`")
         if isinstance(event, ActorRoleGranted) and event.granted in self.roles:
             raise DomainError("granted", f"{self.key} already has the role {event.granted}")
         if isinstance(event, ActorRoleRevoked):
@@ -109,10 +116,12 @@ class Actor(Aggregate):
 
     def evolve(self, event: Event) -> Self:
         if isinstance(event, ActorKeyRotated):
-            return self._next(event, public_keys=(event.public_key,))
+            return self._next(event, public_keys=(event.public_key,),
+                              ended_keys=(*self.ended_keys, *self.public_keys))
         if isinstance(event, ActorKeyRevoked):
             kept = tuple(k for k in self.public_keys if k != event.public_key)
-            return self._next(event, public_keys=kept)
+            return self._next(event, public_keys=kept,
+                              ended_keys=(*self.ended_keys, event.public_key))
         if isinstance(event, ActorDeactivated):
             return self._next(event, active=False)
         if isinstance(event, ActorRoleGranted):
