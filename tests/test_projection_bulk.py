@@ -230,6 +230,36 @@ def test_interrupted_catch_up_is_finished_by_the_next_runner(
         restarted.close()
 
 
+def test_a_runner_whose_catch_up_failed_builds_the_indexes_on_its_next(
+    ledger: Ledger, small: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived runner (a server's) does not wait for a new one: its next catch-up, or
+    query, builds the indexes its failed catch-up set aside, then finishes the work."""
+    record_story(ledger)
+    clean = Runner(ledger, _other_engine(ledger))
+    try:
+        with clean.reading() as rows:
+            expected_answers = answers(rows)
+        expected = contents(clean.engine)
+    finally:
+        clean.close()
+
+    runner = Runner(ledger)
+    try:
+        with monkeypatch.context() as patch:
+            fail_after(patch, 8)
+            with pytest.raises(Boom):
+                runner.catch_up()
+        assert marker(runner.engine) and missing_indexes(runner.engine) == DECLARED
+        with runner.reading() as rows:
+            assert missing_indexes(runner.engine) == set()
+            assert not marker(runner.engine)
+            assert answers(rows) == expected_answers
+        assert contents(runner.engine) == expected
+    finally:
+        runner.close()
+
+
 @pytest.fixture
 def threshold() -> Iterator[tuple[int, int, int]]:
     """A threshold of this test's own, whatever earlier tests left; the process's is put back."""
