@@ -286,12 +286,16 @@ def registry(rows: Rows, in_range: list[tuple[Any, ...]]) -> Registry:
         public = None if raw is None else public_key(raw)
         if raw is not None and public is None:
             continue
-        _apply(made, row[0], actor, topic, public)
+        _apply(made, row[0], actor, topic, public, data.get("corrects") is not None)
     return made
 
 
-def _apply(made: Registry, position: int, actor: str, topic: str, public: bytes | None) -> None:
+def _apply(made: Registry, position: int, actor: str, topic: str, public: bytes | None,
+           correction: bool) -> None:
     keys = made.keys.setdefault(actor, {})
+    if correction and (topic in ("ActorKeyRevoked", "ActorDeactivated")
+                       or (public is not None and key_id(public) in keys)):
+        return
     if topic == "ActorRegistered" and made.genesis is None:
         made.genesis = position
     if topic == "ActorKeyRotated":

@@ -269,6 +269,53 @@ def test_rotating_back_to_an_earlier_key_never_breaks_the_log(store: Store, tmp_
     assert verified.code == 0 and verified.out == head, verified.out
 
 
+@pytest.fixture
+def rotated(store: Store) -> SigningKey:
+    """officer1 rotated from its first key to a second at 8 (its key file replaced), and d4
+    signed with the second at 9; returns the first, retired key."""
+    first = store.key("officer1")
+    seed = os.urandom(32)
+    second = SigningKey("officer1", seed)
+    store.run("actor", "rotate-key", "officer1", "--public-key", second.public_text,
+              "--reason", "new laptop", "--as", "admin", *SETUP)
+    (store.keys / "officer1.key").write_text(base64.b64encode(seed).decode())
+    store.run("decision", "record", "d4", "--as", "officer1", *DECISION)
+    return first
+
+
+@pytest.mark.parametrize("target", ["3", "8"])
+def test_correcting_a_key_event_keeps_what_was_signed_and_revives_no_key(
+    store: Store, rotated: SigningKey, target: str
+) -> None:
+    """An administrator corrects officer1's registration (3) or its rotation (8), restating
+    a name or a reason: what officer1 signed before, with either key, still verifies, and
+    the correction makes no key good again (the registration restates the retired key)."""
+    fields = ["-f", "name=Officer One"] if target == "3" else []
+    done = ledger(store.url, "correct", target, *fields, "-f", "reason=typo fixed",
+                  "--reason", "typo", "--as", "admin")
+    assert done.code == 0, done.out + done.err
+    verified = ledger(store.url, "verify")
+    assert verified.code == 0, verified.out
+    assert readme.check(store.raw.rows()).ok
+    position = forge_append(store, rotated)  # an insider still holding the retired key
+    caught(store, position, "was revoked at 8")
+
+
+@pytest.mark.parametrize("how", ["a new key", "a retraction"])
+def test_a_key_event_is_never_corrected_to_another_key_nor_retracted(
+    store: Store, rotated: SigningKey, how: str
+) -> None:
+    """Either would leave the ledger and verify disagreeing on whose key is good: refused
+    with exit 2, naming the field, and nothing written."""
+    head = ledger(store.url, "verify").out
+    other = SigningKey("officer1", os.urandom(32))
+    fields = ["-f", f"public_key={other.public_text}"] if how == "a new key" else []
+    done = ledger(store.url, "correct", "8", *fields, "--reason", "wrong", "--as", "admin")
+    field = "public_key" if how == "a new key" else "corrects"
+    assert done.code == 2 and done.err.startswith(f"error: {field}: "), done.err
+    assert ledger(store.url, "verify").out == head
+
+
 def test_a_key_event_edited_to_a_json_array_is_a_check_failure(store: Store) -> None:
     store.run("actor", "deactivate", "officer2", "--reason", "left", "--as", "admin", *SETUP)
     store.raw.set_event(8, "state", b'["x"]')

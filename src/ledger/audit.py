@@ -136,7 +136,8 @@ def _key_changes(chain: ChainReader, head: int) -> Iterator[KeyChange]:
             continue
         kind = {"ActorRegistered": "registered", "ActorKeyRotated": "rotated",
                 "ActorKeyRevoked": "revoked", "ActorDeactivated": "deactivated"}[topic]
-        yield KeyChange(position, actor, kind, public, effective)
+        yield KeyChange(position, actor, kind, public, effective,
+                        data.get("corrects") is not None)
 
 
 def _tree_problem(chain: ChainReader, head: int, log_id: bytes | None) -> Problem | None:

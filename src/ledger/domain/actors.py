@@ -5,7 +5,8 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, field_validator
 
 from ..integrity.signatures import parse_public_key
-from .base import Aggregate, DomainError, Event, Key, Role, ShortText
+from .base import Aggregate, DomainError, Event, EventRetracted, Key, Role, ShortText
+from .wording import a
 
 
 def _public_key(value: str | None) -> str | None:
@@ -22,6 +23,18 @@ PublicKey = Annotated[str, AfterValidator(_public_key)]
 """An Ed25519 public key, written ``ed25519:BASE64`` (32 bytes)."""
 
 
+def _keys_stand(self: Event, correction: Event) -> None:
+    """A key event takes effect by its position in the log, and verify never moves it: a
+    correction may restate its other fields, but never its key, and it is never retracted
+    (the keys it made good or ended would stay so for verify, but not for the ledger)."""
+    if isinstance(correction, EventRetracted):
+        raise DomainError("corrects", f"{a(self.type)} is never retracted: keys change by "
+                                      "`actor rotate-key`, `revoke-key` or `deactivate`")
+    if getattr(correction, "public_key", None) != getattr(self, "public_key", None):
+        raise DomainError("public_key", "a correction keeps the key of the event it corrects: "
+                                        "keys change by `actor rotate-key` or `revoke-key`")
+
+
 class ActorRegistered(Event):
     creates = True
     key: Key
@@ -32,6 +45,7 @@ class ActorRegistered(Event):
     public_key: Annotated[str | None, AfterValidator(_public_key)] = None
     """The key the actor signs with. Required when registering; registrations stored before
     keys existed read as None."""
+    check_corrected_by = _keys_stand
 
     @field_validator("roles")
     @classmethod
@@ -57,6 +71,7 @@ class ActorKeyRotated(Event):
 
     changes_fact = True
     public_key: PublicKey
+    check_corrected_by = _keys_stand
 
 
 class ActorKeyRevoked(Event):
@@ -65,12 +80,14 @@ class ActorKeyRevoked(Event):
 
     changes_fact = True
     public_key: PublicKey
+    check_corrected_by = _keys_stand
 
 
 class ActorDeactivated(Event):
     """The actor records and signs nothing from ``effective_at``; its history stays."""
 
     changes_fact = True
+    check_corrected_by = _keys_stand
 
 
 class Actor(Aggregate):

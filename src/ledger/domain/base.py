@@ -236,6 +236,10 @@ class Event(BaseModel):
         """The fact itself, without the envelope."""
         return self.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS))
 
+    def check_corrected_by(self, correction: "Event") -> None:
+        """Raises DomainError when ``correction`` (a restatement or a retraction) may not take
+        this event's place; most events may be corrected freely."""
+
 
 ENVELOPE_FIELDS = frozenset(Event.model_fields)
 
@@ -360,6 +364,7 @@ def check_correction(history: Sequence[Event], event: Event) -> None:
         )
     if any(e.corrects == target.id and isinstance(e, EventRetracted) for e in history):
         raise DomainError("corrects", f"event {target.id} was already retracted")
+    target.check_corrected_by(event)
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

@@ -104,6 +104,8 @@ class KeyChange(NamedTuple):
     kind: str  # registered | rotated | revoked | deactivated
     public_key: bytes | None
     effective: datetime
+    correction: bool = False
+    """It corrects another key event: it restates a fact whose keys are already in place."""
 
 
 @dataclass
@@ -129,6 +131,11 @@ class KeyRegistry:
 
     def _apply(self, change: KeyChange) -> None:
         keys = self.keys.setdefault(change.actor, {})
+        if change.correction and (
+            change.kind in ("revoked", "deactivated")
+            or (change.public_key is not None and key_id(change.public_key) in keys)
+        ):
+            return  # restated: starting its key afresh would undo what it signed before
         if change.kind in ("registered", "rotated"):
             if change.kind == "rotated":
                 for key in keys.values():
