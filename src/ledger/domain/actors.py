@@ -23,19 +23,23 @@ PublicKey = Annotated[str, AfterValidator(_public_key)]
 """An Ed25519 public key, written ``ed25519:BASE64`` (32 bytes)."""
 
 
-def _keys_stand(self: Event, correction: Event) -> None:
+class _KeysStand:
     """A key event takes effect by its position in the log, and verify never moves it: a
     correction may restate its other fields, but never its key, and it is never retracted
     (the keys it made good or ended would stay so for verify, but not for the ledger)."""
-    if isinstance(correction, EventRetracted):
-        raise DomainError("corrects", f"{a(self.type)} is never retracted: keys change by "
-                                      "`actor rotate-key`, `revoke-key` or `deactivate`")
-    if getattr(correction, "public_key", None) != getattr(self, "public_key", None):
-        raise DomainError("public_key", "a correction keeps the key of the event it corrects: "
-                                        "keys change by `actor rotate-key` or `revoke-key`")
+
+    def check_corrected_by(self, correction: Event) -> None:
+        if isinstance(correction, EventRetracted):
+            raise DomainError("corrects", f"{a(type(self).__name__)} is never retracted: keys "
+                                          "change by `actor rotate-key`, `revoke-key` or "
+                                          "`deactivate`")
+        if getattr(correction, "public_key", None) != getattr(self, "public_key", None):
+            raise DomainError("public_key", "a correction keeps the key of the event it "
+                                            "corrects: keys change by `actor rotate-key` or "
+                                            "`revoke-key`")
 
 
-class ActorRegistered(Event):
+class ActorRegistered(_KeysStand, Event):
     creates = True
     key: Key
     name: ShortText
@@ -45,7 +49,6 @@ class ActorRegistered(Event):
     public_key: Annotated[str | None, AfterValidator(_public_key)] = None
     """The key the actor signs with. Required when registering; registrations stored before
     keys existed read as None."""
-    check_corrected_by = _keys_stand
 
     @field_validator("roles")
     @classmethod
@@ -65,29 +68,26 @@ class ActorRoleRevoked(Event):
     revoked: Role
 
 
-class ActorKeyRotated(Event):
+class ActorKeyRotated(_KeysStand, Event):
     """The actor signs with a new key from ``effective_at``; its earlier keys sign nothing
     from then on, nor anything recorded after this event."""
 
     changes_fact = True
     public_key: PublicKey
-    check_corrected_by = _keys_stand
 
 
-class ActorKeyRevoked(Event):
+class ActorKeyRevoked(_KeysStand, Event):
     """One key signs nothing from ``effective_at`` (e.g. since it was lost or stolen), nor
     anything recorded after this event."""
 
     changes_fact = True
     public_key: PublicKey
-    check_corrected_by = _keys_stand
 
 
-class ActorDeactivated(Event):
+class ActorDeactivated(_KeysStand, Event):
     """The actor records and signs nothing from ``effective_at``; its history stays."""
 
     changes_fact = True
-    check_corrected_by = _keys_stand
 
 
 class Actor(Aggregate):
