@@ -1,0 +1,140 @@
+"""Whatever an administrator does to an actor's keys, what the ledger accepts verifies.
+
+The write path decides whose key is good from the actor's folded state; verify (and the
+README's verifier) from the key events by position. Two legitimate command sequences once set
+them apart (rotating back to a retired key; correcting a registration), and the log then read
+as forged. Here hypothesis draws sequences of rotations (to new and to retired keys),
+revocations, deactivations, corrections (restating, or changing the key), retractions and
+signed writes with current and retired keys. Each step is accepted or refused as a whole,
+and after every sequence both verifiers pass the whole log. On both backends.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import readme_verifier as readme
+from ledger.adapters.keys import Signer
+from ledger.audit import verify
+from ledger.domain import DomainError
+from ledger.permissions import NotPermitted
+from ledger.services import Fact, Ledger
+from test_adversarial import Raw
+
+from helpers import TEST_ADMIN, open_ledger
+
+ADMIN = {"actor": TEST_ADMIN, "role": "administrator", "body": "test-records",
+         "effective_at": "2013-01-01", "source": {"document": "keys"}}
+ACTORS = 2
+
+steps = st.lists(st.one_of(
+    st.tuples(st.just("rotate"), st.integers(0, ACTORS - 1), st.booleans()),
+    st.tuples(st.just("revoke"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
+    st.tuples(st.just("deactivate"), st.integers(0, ACTORS - 1), st.just(0)),
+    st.tuples(st.just("correct"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
+    st.tuples(st.just("rekey"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
+    st.tuples(st.just("retract"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
+    st.tuples(st.just("write"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
+), min_size=1, max_size=10)
+
+_runs = itertools.count()
+
+
+class World:
+    """One example's actors, in a log shared by all examples (fresh names each time)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        run = next(_runs)
+        self.names = [f"k{run}-{i}" for i in range(ACTORS)]
+        self.keys: dict[str, list[Signer]] = {}
+        """Every key each actor has had, the current last."""
+        self.key_events: dict[str, list[Any]] = {}
+        for name in self.names:
+            key = Signer.generate(name)
+            done = self.admin([Fact(type="ActorRegistered", key=name, fields={
+                **ADMIN, "name": name, "acts_for": "test-records", "roles": ["officer"],
+                "public_key": key.public_text})])
+            assert done is not None
+            self.keys[name] = [key]
+            self.key_events[name] = list(done)
+        self.decisions = itertools.count()
+
+    def admin(self, facts: list[Fact]) -> list[Any] | None:
+        """The administrator's write, or None when the ledger refused it (nothing written)."""
+        head = self.ledger.chain.head()[0]
+        try:
+            return self.ledger.record(facts, acting=TEST_ADMIN)
+        except (DomainError, NotPermitted):
+            assert self.ledger.chain.head()[0] == head
+            return None
+
+    def step(self, what: str, actor: int, pick: int) -> None:
+        name = self.names[actor]
+        keys = self.keys[name]
+        events = self.key_events[name]
+        changing = {**ADMIN, "reason": "keys"}
+        if what == "rotate":
+            fresh = pick  # a new key, or the first one back
+            key = Signer.generate(name) if fresh else keys[0]
+            done = self.admin([Fact(type="ActorKeyRotated", key=name, fields={
+                **changing, "public_key": key.public_text})])
+            if done:
+                keys.append(key)
+                events.extend(done)
+        elif what == "revoke":
+            key = keys[pick % len(keys)]
+            done = self.admin([Fact(type="ActorKeyRevoked", key=name, fields={
+                **changing, "public_key": key.public_text})])
+            events.extend(done or [])
+        elif what == "deactivate":
+            events.extend(self.admin([Fact(type="ActorDeactivated", key=name,
+                                           fields=changing)]) or [])
+        elif what in ("correct", "rekey"):
+            target = events[pick % len(events)].event
+            fields = {**target.payload(), **changing, "corrects": str(target.id)}
+            fields.pop("key", None)
+            if what == "rekey":
+                fields["public_key"] = Signer.generate(name).public_text
+            events.extend(self.admin([Fact(type=target.type, key=name, fields=fields)]) or [])
+        elif what == "retract":
+            target = events[pick % len(events)].event
+            self.admin([Fact(type="EventRetracted", key=name, kind="actor", fields={
+                **changing, "corrects": str(target.id)})])
+        else:  # an officer's own write, signed with one of the keys it has had
+            key = keys[pick % len(keys)]
+            fact = Fact(type="DecisionRecorded", key=f"{name}-d{next(self.decisions)}", fields={
+                "actor": name, "role": "officer", "body": "test-records",
+                "effective_at": "2013-06-01", "source": {"document": "rod"}, "title": "T",
+                "originator": "O", "executive_summary": "S", "decision": "D"})
+            head = self.ledger.chain.head()[0]
+            try:
+                self.ledger.record([fact], acting=name, signer=key)
+            except (DomainError, NotPermitted):
+                assert self.ledger.chain.head()[0] == head
+
+
+@pytest.fixture
+def shared(store_url: str) -> Any:
+    with open_ledger(store_url) as ledger:
+        yield ledger, store_url
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=steps)
+def test_what_the_ledger_accepts_about_keys_always_verifies(shared: Any,
+                                                            sequence: list[Any]) -> None:
+    ledger, url = shared
+    world = World(ledger)
+    for what, actor, pick in sequence:
+        world.step(what, actor, pick)
+    result = verify(ledger)
+    assert result.ok, (sequence, result.problem)
+    independent = readme.check(Raw(url).rows())
+    assert independent.ok, (sequence, independent)
