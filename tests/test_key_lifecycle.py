@@ -138,3 +138,33 @@ def test_what_the_ledger_accepts_about_keys_always_verifies(shared: Any,
     assert result.ok, (sequence, result.problem)
     independent = readme.check(Raw(url).rows())
     assert independent.ok, (sequence, independent)
+
+
+@pytest.mark.parametrize("ending", ["ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated"])
+def test_a_write_that_ends_its_own_signing_key_ends_with_that_event(store_url: str,
+                                                                    ending: str) -> None:
+    """A key signs the event that ends it and nothing after: a write signed by the
+    administrator that rotates, revokes or deactivates the administrator and then goes on is
+    refused whole (verify would find the rest signed by an ended key); with that event last
+    it is accepted, and verifies."""
+    from helpers import test_signer
+
+    with open_ledger(store_url) as ledger:
+        key = Signer.generate("o")
+        ledger.record([Fact(type="ActorRegistered", key="o", fields={
+            **ADMIN, "name": "o", "acts_for": "test-records", "roles": ["officer"],
+            "public_key": key.public_text})], acting=TEST_ADMIN)
+        extra = {"ActorKeyRotated": {"public_key": Signer.generate(TEST_ADMIN).public_text},
+                 "ActorKeyRevoked": {"public_key": test_signer().public_text},
+                 "ActorDeactivated": {}}[ending]
+        ends = Fact(type=ending, key=TEST_ADMIN, fields={**ADMIN, "reason": "r", **extra})
+        grant = Fact(type="ActorRoleGranted", key="o", fields={
+            **ADMIN, "reason": "r", "granted": "chief_executive"})
+        head = ledger.chain.head()[0]
+        with pytest.raises(NotPermitted):
+            ledger.record([ends, grant], acting=TEST_ADMIN)
+        assert ledger.chain.head()[0] == head
+        ledger.record([grant, ends], acting=TEST_ADMIN)
+        assert ledger.chain.head()[0] == head + 2
+        assert verify(ledger).ok
+        assert readme.check(Raw(store_url).rows()).ok

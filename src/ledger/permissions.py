@@ -74,7 +74,7 @@ from .domain import (
     aggregate_of,
     fold,
 )
-from .domain.actors import Actor
+from .domain.actors import Actor, ActorDeactivated, ActorKeyRevoked, ActorKeyRotated
 from .domain.base import Aggregate
 from .domain.bodies import OfficeTerm, Transfer, responsible_body
 from .domain.wording import a
@@ -167,10 +167,26 @@ def check_signer(batch: _Batch, signer: Signer, *, genesis: bool = False) -> Non
         raise NotPermitted(
             "key", f"the private key used is not a key {signer.actor} has registered"
         )
+    ending = next((e for e in batch.events[:-1] if _ends_key(e, oid, signer)), None)
+    if ending is not None:  # verify would find the events after it signed by an ended key
+        raise NotPermitted(
+            "key", f"the {ending.type} in this write ends the key {signer.actor} signs it "
+                   "with, so nothing may follow it: record it last, or on its own"
+        )
     if batch.acting is None and not genesis and Role.RECORDS_OFFICER not in actor.roles:
         raise NotPermitted(
             "as", f"{signer.actor} is not a records officer: only the records officer's "
                   "import records without an acting actor")
+
+
+def _ends_key(event: Event, signer_id: Any, signer: Signer) -> bool:
+    """Whether ``event`` ends the key ``signer`` signs with (a key signs the event that ends
+    it, and nothing after). A correction restates and ends nothing."""
+    if event.originator_id != signer_id or event.corrects is not None:
+        return False
+    if isinstance(event, ActorKeyRevoked):
+        return event.public_key == public_key_text(signer.public)
+    return isinstance(event, ActorKeyRotated | ActorDeactivated)
 
 
 def allowed_roles(event_type: str) -> frozenset[Role]:
