@@ -168,3 +168,36 @@ def test_a_write_that_ends_its_own_signing_key_ends_with_that_event(store_url: s
         assert ledger.chain.head()[0] == head + 2
         assert verify(ledger).ok
         assert readme.check(Raw(store_url).rows()).ok
+
+
+def test_a_log_from_before_the_key_rules_still_gets_only_writes_that_verify(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older ledger let a key rotation be retracted: the actor's state then held its first
+    key again, while verify (by position) holds it ended. A write signed with that key would
+    be accepted by the state and fail verify; the signature is now checked by verify's own
+    rule before writing, so it is refused, and the log keeps verifying."""
+    from ledger.domain.actors import ActorKeyRotated
+
+    with open_ledger(store_url) as ledger:
+        first, second = Signer.generate("o"), Signer.generate("o")
+        ledger.record([Fact(type="ActorRegistered", key="o", fields={
+            **ADMIN, "name": "o", "acts_for": "test-records", "roles": ["officer"],
+            "public_key": first.public_text})], acting=TEST_ADMIN)
+        rotation = ledger.record([Fact(type="ActorKeyRotated", key="o", fields={
+            **ADMIN, "reason": "r", "public_key": second.public_text})],
+            acting=TEST_ADMIN)[0].event
+        with monkeypatch.context() as older:  # what an older version of the ledger wrote
+            older.setattr(ActorKeyRotated, "check_corrected_by", lambda self, _: None)
+            ledger.record([Fact(type="EventRetracted", key="o", kind="actor", fields={
+                **ADMIN, "reason": "r", "corrects": str(rotation.id)})], acting=TEST_ADMIN)
+        assert verify(ledger).ok
+        decision = Fact(type="DecisionRecorded", key="o-d1", fields={
+            "actor": "o", "role": "officer", "body": "test-records",
+            "effective_at": "2013-06-01", "source": {"document": "rod"}, "title": "T",
+            "originator": "O", "executive_summary": "S", "decision": "D"})
+        head = ledger.chain.head()[0]
+        with pytest.raises(NotPermitted, match="verify would refuse this signature"):
+            ledger.record([decision], acting="o", signer=first)
+        assert ledger.chain.head()[0] == head
+        assert verify(ledger).ok

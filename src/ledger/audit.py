@@ -26,13 +26,7 @@ from .adapters.copy import withheld_positions
 from .adapters.store import ChainReader, StoreError
 from .domain import DomainError
 from .integrity.merkle import node_hash
-from .integrity.signatures import (
-    KEY_TOPICS,
-    KeyChange,
-    KeyRegistry,
-    parse_public_key,
-    utc_moment,
-)
+from .integrity.signatures import KEY_TOPICS, KeyRegistry, key_changes
 from .services import Ledger
 
 DIGEST_FORMAT = "ledger-digest/v2"
@@ -112,32 +106,8 @@ def signatures(chain: ChainReader, head: int) -> Signatures:
     """What checks each link's signature: the keys the log registered, as of each position."""
     from .adapters.keys import verify_signature
 
-    return Signatures(chain.log_id(), KeyRegistry(_key_changes(chain, head)), verify_signature)
-
-
-def _key_changes(chain: ChainReader, head: int) -> Iterator[KeyChange]:
-    """The key events' payloads, read as plain JSON (a payload that does not parse is skipped:
-    the walk reports its position as changed)."""
-    actors: dict[Any, str] = {}
-    for position, originator, topic, state in chain.events_of(KEY_TOPICS, head):
-        try:
-            data = json.loads(state)
-            if not isinstance(data, dict):
-                continue
-            if topic == "ActorRegistered" and isinstance(data.get("key"), str):
-                actors[originator] = data["key"]
-            actor = actors[originator]
-            raw = data.get("public_key")
-            effective = utc_moment(data["effective_at"])
-            public = None if raw is None else parse_public_key(raw)
-        except (KeyError, TypeError, ValueError):
-            continue
-        if effective is None:
-            continue
-        kind = {"ActorRegistered": "registered", "ActorKeyRotated": "rotated",
-                "ActorKeyRevoked": "revoked", "ActorDeactivated": "deactivated"}[topic]
-        yield KeyChange(position, actor, kind, public, effective,
-                        data.get("corrects") is not None)
+    registry = KeyRegistry(key_changes(chain.events_of(KEY_TOPICS, head)))
+    return Signatures(chain.log_id(), registry, verify_signature)
 
 
 def _tree_problem(chain: ChainReader, head: int, log_id: bytes | None) -> Problem | None:

@@ -74,11 +74,11 @@ from .domain import (
     aggregate_of,
     fold,
 )
-from .domain.actors import Actor, ActorDeactivated, ActorKeyRevoked, ActorKeyRotated
+from .domain.actors import Actor
 from .domain.base import Aggregate
 from .domain.bodies import OfficeTerm, Transfer, responsible_body
 from .domain.wording import a
-from .integrity.signatures import public_key_text
+from .integrity.signatures import KEY_TOPICS, KeyRegistry, key_changes, public_key_text
 
 if TYPE_CHECKING:
     from .adapters.keys import Signer
@@ -167,26 +167,37 @@ def check_signer(batch: _Batch, signer: Signer, *, genesis: bool = False) -> Non
         raise NotPermitted(
             "key", f"the private key used is not a key {signer.actor} has registered"
         )
-    ending = next((e for e in batch.events[:-1] if _ends_key(e, oid, signer)), None)
-    if ending is not None:  # verify would find the events after it signed by an ended key
-        raise NotPermitted(
-            "key", f"the {ending.type} in this write ends the key {signer.actor} signs it "
-                   "with, so nothing may follow it: record it last, or on its own"
-        )
+    _as_verify_will(batch, signer, oid)
     if batch.acting is None and not genesis and Role.RECORDS_OFFICER not in actor.roles:
         raise NotPermitted(
             "as", f"{signer.actor} is not a records officer: only the records officer's "
                   "import records without an acting actor")
 
 
-def _ends_key(event: Event, signer_id: Any, signer: Signer) -> bool:
-    """Whether ``event`` ends the key ``signer`` signs with (a key signs the event that ends
-    it, and nothing after). A correction restates and ends nothing."""
-    if event.originator_id != signer_id or event.corrects is not None:
-        return False
-    if isinstance(event, ActorKeyRevoked):
-        return event.public_key == public_key_text(signer.public)
-    return isinstance(event, ActorKeyRotated | ActorDeactivated)
+def _as_verify_will(batch: _Batch, signer: Signer, signer_id: Any) -> None:
+    """The check verify will make of each signature of the write, made before it is written,
+    by the same rule (``KeyRegistry``) from the signer's key events in the log and in the
+    write itself, at the positions the write will take: what the ledger accepts, verify
+    accepts. (A key signs the event that ends it and nothing after, so a write that rotates
+    or revokes its own signing key, or deactivates its signer, ends with that event.)"""
+    chain = batch.ledger.chain
+    head = chain.head()[0]
+    ahead = [(head + i, e.originator_id, e.type, e.model_dump(mode="json"))
+             for i, e in enumerate(batch.events, start=1)
+             if e.originator_id == signer_id and e.type in KEY_TOPICS]
+    stored = [(position, signer_id, topic, state)  # one spelling of the id for both
+              for position, _, topic, state in chain.entity_events_of(signer_id, KEY_TOPICS,
+                                                                      head)]
+    registry = KeyRegistry(key_changes([*stored, *ahead]))
+    for i, event in enumerate(batch.events, start=1):
+        good, why = registry.public_key(head + i, signer.actor, signer.key_id, batch.now)
+        if good == signer.public:
+            continue
+        if i > 1:
+            raise NotPermitted("key", f"the key {signer.actor} signs this write with ends "
+                                      f"before its {event.type} ({why}): record the event "
+                                      "that ends it last, or on its own")
+        raise NotPermitted("key", f"verify would refuse this signature: {why}")
 
 
 def allowed_roles(event_type: str) -> frozenset[Role]:

@@ -213,9 +213,9 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
 
 
 def _registered_keys(ledger: Chained) -> dict[tuple[str | None, bytes | None], bytes]:
-    from .audit import _key_changes
-    from .integrity.signatures import key_id
+    from .integrity.signatures import KEY_TOPICS, key_changes, key_id
 
     head = ledger.chain.census().last
     return {(c.actor, key_id(c.public_key)): c.public_key
-            for c in _key_changes(ledger.chain, head) if c.public_key is not None}
+            for c in key_changes(ledger.chain.events_of(KEY_TOPICS, head))
+            if c.public_key is not None}

@@ -728,6 +728,21 @@ class ChainReader:
             (*topics, max(after, 0), head),
         )
 
+    def entity_events_of(
+        self, originator: UUID, topics: Sequence[str], head: int
+    ) -> list[tuple[Any, Any, Any, Any]]:
+        """``events_of`` for one entity, found by its id (an indexed read): what a write reads
+        of its signer's key events."""
+        m = self.mark
+        marks = ",".join([m] * len(topics))
+        return self._rows(
+            f"SELECT c.position, e.originator_id, e.topic, e.state FROM {self.events} e "
+            f"JOIN {self.chain} c ON c.notification_id = e.{self.nid} "
+            f"WHERE e.originator_id = {m} AND e.topic IN ({marks}) AND c.position <= {m} "
+            "ORDER BY c.position",
+            (originator.hex if self.sqlite else originator, *topics, head),
+        )
+
     def originators_at(self, positions: Sequence[int]) -> list[tuple[int, UUID]]:
         """(position, originator id) of the events linked at these positions."""
         found: list[tuple[int, UUID]] = []

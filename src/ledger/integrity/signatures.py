@@ -19,11 +19,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 SIGNATURE_PREFIX = b"ledger-signature/v1\x00"
 _HEAD = struct.Struct(">16sQ")
@@ -94,6 +95,34 @@ def utc_moment(value: str) -> datetime | None:
 
 KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated")
 """The events that change whose keys are good: verify reads these payloads to check the rest."""
+
+_KINDS = {"ActorRegistered": "registered", "ActorKeyRotated": "rotated",
+          "ActorKeyRevoked": "revoked", "ActorDeactivated": "deactivated"}
+
+
+def key_changes(rows: Iterable[tuple[int, Any, str, Any]]) -> Iterator[KeyChange]:
+    """The key events (position, originator id, topic, payload), as changes to whose keys are
+    good, read as plain JSON: a payload that does not parse, or an actor never registered, is
+    skipped (verify reports an edited payload at its own position). The one reading of key
+    events, for verify and for a write checking its own signature before it is made."""
+    actors: dict[Any, str] = {}
+    for position, originator, topic, state in rows:
+        try:
+            data = state if isinstance(state, dict) else json.loads(state)
+            if not isinstance(data, dict):
+                continue
+            if topic == "ActorRegistered" and isinstance(data.get("key"), str):
+                actors[originator] = data["key"]
+            actor = actors[originator]
+            raw = data.get("public_key")
+            effective = utc_moment(data["effective_at"])
+            public = None if raw is None else parse_public_key(raw)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if effective is None:
+            continue
+        yield KeyChange(position, actor, _KINDS[topic], public, effective,
+                        data.get("corrects") is not None)
 
 
 class KeyChange(NamedTuple):
