@@ -186,8 +186,8 @@ def _as_verify_will(batch: _Batch, signer: Signer, signer_id: Any) -> None:
              for i, e in enumerate(batch.events, start=1)
              if e.originator_id == signer_id and e.type in KEY_TOPICS]
     stored = [(position, signer_id, topic, state)  # one spelling of the id for both
-              for position, _, topic, state in chain.entity_events_of(signer_id, KEY_TOPICS,
-                                                                      head)]
+              for position, _, topic, state in chain.events_of(KEY_TOPICS, head,
+                                                               entity=signer_id)]
     registry = KeyRegistry(key_changes([*stored, *ahead]))
     for i, event in enumerate(batch.events, start=1):
         good, why = registry.public_key(head + i, signer.actor, signer.key_id, batch.now)

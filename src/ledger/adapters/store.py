@@ -713,34 +713,22 @@ class ChainReader:
             after = upper
 
     def events_of(
-        self, topics: Sequence[str], head: int, after: int = 0
+        self, topics: Sequence[str], head: int, after: int = 0, *, entity: UUID | None = None
     ) -> list[tuple[Any, Any, Any, Any]]:
         """(position, originator id, topic, state) of the events of these types linked in
-        after+1..head, in position order: what verify reads to know whose keys were good
-        where, and the read policy to know what is withheld."""
+        after+1..head, in position order, of every entity or of one (found by its id, an
+        indexed read): what verify reads to know whose keys were good where, the read policy
+        to know what is withheld, and a write of its signer's key events."""
         m = self.mark
         marks = ",".join([m] * len(topics))
+        one = "" if entity is None else f"e.originator_id = {m} AND "
         return self._rows(
             f"SELECT c.position, e.originator_id, e.topic, e.state FROM {self.chain} c "
             f"JOIN {self.events} e ON e.{self.nid} = c.notification_id "
-            f"WHERE e.topic IN ({marks}) AND c.position > {m} AND c.position <= {m} "
+            f"WHERE {one}e.topic IN ({marks}) AND c.position > {m} AND c.position <= {m} "
             "ORDER BY c.position",
-            (*topics, max(after, 0), head),
-        )
-
-    def entity_events_of(
-        self, originator: UUID, topics: Sequence[str], head: int
-    ) -> list[tuple[Any, Any, Any, Any]]:
-        """``events_of`` for one entity, found by its id (an indexed read): what a write reads
-        of its signer's key events."""
-        m = self.mark
-        marks = ",".join([m] * len(topics))
-        return self._rows(
-            f"SELECT c.position, e.originator_id, e.topic, e.state FROM {self.events} e "
-            f"JOIN {self.chain} c ON c.notification_id = e.{self.nid} "
-            f"WHERE e.originator_id = {m} AND e.topic IN ({marks}) AND c.position <= {m} "
-            "ORDER BY c.position",
-            (originator.hex if self.sqlite else originator, *topics, head),
+            (*([] if entity is None else [entity.hex if self.sqlite else entity]),
+             *topics, max(after, 0), head),
         )
 
     def originators_at(self, positions: Sequence[int]) -> list[tuple[int, UUID]]:
