@@ -40,7 +40,8 @@ DIGEST_FORMAT = "ledger-digest/v2"
 CHECKPOINTS = 4096
 SPELLING = re.compile(r"[0-9a-f]{32}")
 """How the ledger writes an originator id as SQLite text: 32 lowercase hex digits."""
-KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated")
+KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated",
+              "ActorRoleGranted", "ActorRoleRevoked")
 SIGNED_COLUMNS = ("signer", "key_id", "signature", "signed_at")
 
 
@@ -243,6 +244,16 @@ class Registry:
     deactivated: dict[str, list[int]] = field(default_factory=dict)
     genesis: int | None = None
     """The position of the log's first registration: its key signs from position 1."""
+    transcribes: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)
+    """Per actor: (position, whether it is a records officer after it)."""
+
+    def may_sign_for(self, position: int, signer: str, actor: Any) -> bool:
+        """Its own events, or anyone's while a records officer."""
+        held = False
+        for changed, now in self.transcribes.get(signer, ()):
+            if changed < position:
+                held = now
+        return actor == signer or held
 
     def good(self, position: int, signer: str, kid: bytes) -> bytes | None:
         """The public key that checks a signature by ``signer`` with ``kid`` at
@@ -286,7 +297,13 @@ def registry(rows: Rows, in_range: list[tuple[Any, ...]]) -> Registry:
         public = None if raw is None else public_key(raw)
         if raw is not None and public is None:
             continue
-        _apply(made, row[0], actor, topic, public, data.get("corrects") is not None)
+        correction = data.get("corrects") is not None
+        roles = {"ActorRegistered": data.get("roles"), "ActorRoleGranted": [data.get("granted")],
+                 "ActorRoleRevoked": [data.get("revoked")]}.get(topic)
+        if isinstance(roles, list) and "records_officer" in roles and not correction:
+            made.transcribes.setdefault(actor, []).append(
+                (row[0], topic != "ActorRoleRevoked"))
+        _apply(made, row[0], actor, topic, public, correction)
     return made
 
 
@@ -479,6 +496,13 @@ def _walk(
             return (position, "signature"), signed  # unsigned, or columns that do not read
         public = keys.good(position, signer, kid)
         if public is None:
+            return (position, "signature"), signed
+        try:
+            payload = json.loads(state)
+        except ValueError:
+            payload = None
+        actor = payload.get("actor") if isinstance(payload, dict) else None
+        if not keys.may_sign_for(position, signer, actor):
             return (position, "signature"), signed
         signed.append((position, public, signature, signed_message(
             log, originator, version, topic, digest, signer, signed_at)))

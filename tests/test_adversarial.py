@@ -550,7 +550,8 @@ def _canonical(fields: dict[str, Any]) -> bytes:
 def _long_genesis(key: SigningKey, at: str) -> list[tuple[uuid.UUID, str, bytes]]:
     """The long log's genesis, as the README's key registry reads it: its records office,
     and its administrator registered with ``key`` (the log's first registration, whose key
-    signs from position 1)."""
+    signs from position 1), a records officer too: it signs the rest, copies of events that
+    name other actors, as a transcription's signer does."""
     from ledger.domain import aggregate_id
 
     envelope = {"actor": key.actor, "body": "long-records", "corrects": None,
@@ -562,7 +563,7 @@ def _long_genesis(key: SigningKey, at: str) -> list[tuple[uuid.UUID, str, bytes]
              "name": "Long log records office", "note": ""})),
         (aggregate_id("actor", key.actor), "ActorRegistered", _canonical(
             {**envelope, "acts_for": "long-records", "key": key.actor, "name": "Long log admin",
-             "public_key": key.public_text, "roles": ["administrator"]})),
+             "public_key": key.public_text, "roles": ["administrator", "records_officer"]})),
     ]
 
 

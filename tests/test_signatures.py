@@ -220,16 +220,43 @@ def test_a_whole_chain_rewrite_after_a_payload_edit(store: Store) -> None:
 
 
 def test_a_key_signs_the_event_that_ends_it_and_nothing_after(store: Store) -> None:
-    """The boundary of "ends at n": officer1 revoked by the event at 8, which an insider
-    re-signs with officer1's own key (the chain and tree rebuilt): 8 still verifies with it,
-    9 does not."""
-    revoked = store.key("officer1")
-    store.run("actor", "revoke-key", "officer1", "--public-key", revoked.public_text,
+    """The boundary of "ends at n": the administrator rotates its own key at 8, signing that
+    event with the key it ends: 8 verifies with it, and 9, an insider's append signed with it,
+    does not."""
+    ended = store.key("admin")
+    replacement = SigningKey("admin", os.urandom(32))
+    store.run("actor", "rotate-key", "admin", "--public-key", replacement.public_text,
               "--reason", "the laptop was lost", "--as", "admin", *SETUP)
-    store.raw.rehash(8, resign=revoked)
+    assert store.raw.signature_at(8)["key_id"] == ended.key_id
     assert ledger(store.url, "verify").code == 0
     assert readme.check(store.raw.rows()).ok
-    caught(store, forge_append(store, revoked), "was revoked at 8")
+    caught(store, forge_append(store, ended, like=8), "was revoked at 8")
+
+
+@pytest.mark.parametrize("signer", ["officer1", "admin"])
+def test_a_signed_event_that_names_another_actor_is_caught(store: Store, signer: str) -> None:
+    """An insider with the database's rights and only its own key appends a copy of
+    officer2's decision (6), signed correctly with its own key: the signature is good, but
+    the event says officer2 recorded it, and only a records officer signs for another actor
+    (a transcription). Readers are shown the event's actor, so it must be the signer's."""
+    position = forge_append(store, store.key(signer), like=6)
+    caught(store, position, f"signed by {signer}, but the event says officer2 recorded it")
+
+
+def test_a_records_officer_signs_for_others_only_while_it_holds_the_role(store: Store) -> None:
+    """Transcriptions name the document's actors and are signed by a records officer: from
+    the event after the grant, up to and including the revocation of the role. A copy of
+    officer1's decision signed by officer2 verifies while officer2 is a records officer, and
+    is caught once the role is taken away."""
+    store.run("actor", "grant", "officer2", "--granted", "records_officer", "--reason", "r",
+              "--as", "admin", *SETUP)  # 8
+    forge_append(store, store.key("officer2"), like=5)  # 9
+    assert ledger(store.url, "verify").code == 0
+    assert readme.check(store.raw.rows()).ok
+    store.run("actor", "revoke", "officer2", "--revoked", "records_officer", "--reason", "r",
+              "--as", "admin", *SETUP)  # 10
+    position = forge_append(store, store.key("officer2"), like=5)
+    caught(store, position, "officer2 is not a records officer there")
 
 
 def test_a_key_does_not_sign_the_event_that_registers_it(store: Store) -> None:

@@ -192,7 +192,10 @@ def _as_verify_will(batch: _Batch, signer: Signer, signer_id: Any) -> None:
     for i, event in enumerate(batch.events, start=1):
         good, why = registry.public_key(head + i, signer.actor, signer.key_id, batch.now)
         if good == signer.public:
-            continue
+            refused = registry.may_sign_for(head + i, signer.actor, event.actor)
+            if refused is None:
+                continue
+            raise NotPermitted("as", f"verify would refuse this signature: {refused}")
         if i > 1:
             raise NotPermitted("key", f"the key {signer.actor} signs this write with ends "
                                       f"before its {event.type} ({why}): record the event "

@@ -23,6 +23,7 @@ link by link, while the digest reveals nothing that could be guessed back.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import struct
 from collections.abc import Callable, Iterable, Iterator
@@ -300,7 +301,8 @@ def walk(
                 )
             )
         if signatures is not None:
-            problem = signatures.check(position, originator, version, topic, digest, row[10:])
+            problem = signatures.check(position, originator, version, topic, digest, row[10:],
+                                       state)
             if problem is not None:
                 return result.fail(Problem(position, "signature", problem))
             signers[row[10]] = signers.get(row[10], 0) + 1
@@ -324,9 +326,10 @@ class Signatures:
 
     def check(
         self, position: int, originator: bytes, version: int, topic: str, digest: bytes,
-        signed: tuple[Any, ...],
+        signed: tuple[Any, ...], state: bytes | None = None,
     ) -> str | None:
-        """None when good, else what is wrong (the message always says "signature")."""
+        """None when good, else what is wrong (the message always says "signature"). With the
+        payload (``state``), also that its signer may sign for the actor it names."""
         signer, key_id, signature, signed_at = signed
         if signer is None and signature is None:
             return "unsigned: no signature on this event"
@@ -343,6 +346,15 @@ class Signatures:
                                  signed_at)
         if not self.verify(public, signature, message):
             return f"bad signature: it does not match this event and {signer}'s key"
+        if state is not None:
+            try:
+                data = json.loads(state)
+            except ValueError:
+                data = None  # the walk has checked the payload against its digest
+            actor = data.get("actor") if isinstance(data, dict) else None
+            refused = self.registry.may_sign_for(position, signer, actor)
+            if refused is not None:
+                return f"signature not good for this event: {refused}"
         return None
 
 

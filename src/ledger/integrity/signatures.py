@@ -93,11 +93,23 @@ def utc_moment(value: str) -> datetime | None:
         return None
 
 
-KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated")
-"""The events that change whose keys are good: verify reads these payloads to check the rest."""
+KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated",
+              "ActorRoleGranted", "ActorRoleRevoked")
+"""The events that change whose keys are good, and who may sign for another actor (a records
+officer's transcription): verify reads these payloads to check the rest."""
+
+TRANSCRIBER = "records_officer"
+"""The role whose holder may sign events that name another actor: a document's transcription."""
 
 _KINDS = {"ActorRegistered": "registered", "ActorKeyRotated": "rotated",
-          "ActorKeyRevoked": "revoked", "ActorDeactivated": "deactivated"}
+          "ActorKeyRevoked": "revoked", "ActorDeactivated": "deactivated",
+          "ActorRoleGranted": "granted", "ActorRoleRevoked": "ungranted"}
+
+
+def _roles(topic: str, data: dict[str, Any]) -> tuple[str, ...]:
+    found = {"ActorRegistered": data.get("roles"), "ActorRoleGranted": [data.get("granted")],
+             "ActorRoleRevoked": [data.get("revoked")]}.get(topic)
+    return tuple(r for r in found if isinstance(r, str)) if isinstance(found, list) else ()
 
 
 def key_changes(rows: Iterable[tuple[int, Any, str, Any]]) -> Iterator[KeyChange]:
@@ -122,7 +134,7 @@ def key_changes(rows: Iterable[tuple[int, Any, str, Any]]) -> Iterator[KeyChange
         if effective is None:
             continue
         yield KeyChange(position, actor, _KINDS[topic], public, effective,
-                        data.get("corrects") is not None)
+                        data.get("corrects") is not None, _roles(topic, data))
 
 
 class KeyChange(NamedTuple):
@@ -130,11 +142,13 @@ class KeyChange(NamedTuple):
 
     position: int
     actor: str
-    kind: str  # registered | rotated | revoked | deactivated
+    kind: str  # registered | rotated | revoked | deactivated | granted | ungranted
     public_key: bytes | None
     effective: datetime
     correction: bool = False
     """It corrects another key event: it restates a fact whose keys are already in place."""
+    roles: tuple[str, ...] = ()
+    """The roles it registers, grants or revokes."""
 
 
 @dataclass
@@ -155,11 +169,16 @@ class KeyRegistry:
         self.keys: dict[str, dict[bytes, _Key]] = {}
         self.deactivated: dict[str, list[tuple[int, datetime]]] = {}
         self.genesis: int | None = None
+        self.transcribes: dict[str, list[tuple[int, bool]]] = {}
+        """Per actor, from which positions it held the records officer's role, and did not."""
         for change in sorted(changes, key=lambda c: c.position):
             self._apply(change)
 
     def _apply(self, change: KeyChange) -> None:
         keys = self.keys.setdefault(change.actor, {})
+        if TRANSCRIBER in change.roles and not change.correction:
+            held = change.kind != "ungranted"
+            self.transcribes.setdefault(change.actor, []).append((change.position, held))
         if change.correction and (
             change.kind in ("revoked", "deactivated")
             or (change.public_key is not None and key_id(change.public_key) in keys)
@@ -182,6 +201,21 @@ class KeyRegistry:
             self.deactivated.setdefault(change.actor, []).append(
                 (change.position, change.effective)
             )
+
+    def may_sign_for(self, position: int, signer: str, actor: Any) -> str | None:
+        """None when ``signer`` may sign an event at ``position`` that says ``actor`` recorded
+        it: its own, or any as a records officer then (from the event after the one that
+        gave it the role, up to and including the one that took it away); else why not."""
+        if actor == signer:
+            return None
+        held = False
+        for changed, now in self.transcribes.get(signer, ()):
+            if changed < position:
+                held = now
+        if held:
+            return None
+        return (f"signed by {signer}, but the event says {str(actor)[:40]} recorded it, and "
+                f"{signer} is not a records officer there")
 
     def public_key(
         self, position: int, signer: str, key_id: bytes, signed_at: datetime
