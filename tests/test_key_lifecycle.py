@@ -4,9 +4,11 @@ The write path decides whose key is good from the actor's folded state; verify (
 README's verifier) from the key events by position. Two legitimate command sequences once set
 them apart (rotating back to a retired key; correcting a registration), and the log then read
 as forged. Here hypothesis draws sequences of rotations (to new and to retired keys),
-revocations, deactivations, corrections (restating, or changing the key), retractions and
-signed writes with current and retired keys. Each step is accepted or refused as a whole,
-and after every sequence both verifiers pass the whole log. On both backends.
+revocations, deactivations, grants and revocations of the records officer's role,
+corrections (restating, or changing the key), retractions, and signed writes (own ones and
+transcriptions naming another actor) with current and retired keys. Each step is accepted
+or refused as a whole, and after every sequence both verifiers pass the whole log. On both
+backends.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ steps = st.lists(st.one_of(
     st.tuples(st.just("rekey"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
     st.tuples(st.just("retract"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
     st.tuples(st.just("write"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
-), min_size=1, max_size=10)
+    st.tuples(st.just("role"), st.integers(0, ACTORS - 1), st.booleans()),
+    st.tuples(st.just("transcribe"), st.integers(0, ACTORS - 1), st.integers(0, 5)),
+), min_size=1, max_size=12)
 
 _runs = itertools.count()
 
@@ -102,19 +106,27 @@ class World:
             if what == "rekey":
                 fields["public_key"] = Signer.generate(name).public_text
             events.extend(self.admin([Fact(type=target.type, key=name, fields=fields)]) or [])
+        elif what == "role":  # the records officer's role, given or taken away
+            verb, field = ("ActorRoleGranted", "granted") if pick else ("ActorRoleRevoked",
+                                                                         "revoked")
+            events.extend(self.admin([Fact(type=verb, key=name, fields={
+                **changing, field: "records_officer"})]) or [])
         elif what == "retract":
             target = events[pick % len(events)].event
             self.admin([Fact(type="EventRetracted", key=name, kind="actor", fields={
                 **changing, "corrects": str(target.id)})])
-        else:  # an officer's own write, signed with one of the keys it has had
+        else:  # an officer's own write, or a transcription naming another actor, signed
+            # with one of the keys it has had
             key = keys[pick % len(keys)]
+            own = what == "write"
             fact = Fact(type="DecisionRecorded", key=f"{name}-d{next(self.decisions)}", fields={
-                "actor": name, "role": "officer", "body": "test-records",
-                "effective_at": "2013-06-01", "source": {"document": "rod"}, "title": "T",
-                "originator": "O", "executive_summary": "S", "decision": "D"})
+                "actor": name if own else "test-officer", "role": "officer",
+                "body": "test-records", "effective_at": "2013-06-01",
+                "source": {"document": "rod"}, "title": "T", "originator": "O",
+                "executive_summary": "S", "decision": "D"})
             head = self.ledger.chain.head()[0]
             try:
-                self.ledger.record([fact], acting=name, signer=key)
+                self.ledger.record([fact], acting=name if own else None, signer=key)
             except (DomainError, NotPermitted):
                 assert self.ledger.chain.head()[0] == head
 
