@@ -283,37 +283,35 @@ class Runner:
         if aside:
             with self.engine.begin() as conn:
                 _set_aside_indexes(conn, aside)
-        try:
-            with fewer_collections():
-                for page in self.ledger.chain.event_pages(start, head):
-                    with self.engine.begin() as conn:
-                        rows = BufferedSqlRows(conn, cache, empty)
-                        rows.evicted = evicted
-                        for position, originator_id, version, topic, state in page:
-                            event = decode_event(originator_id, version, topic, state)
-                            shown = view(event)
-                            # text is NUL-free when the stored JSON has no escaped NUL and
-                            # nothing is put in its place
-                            stamped = Stamped.of(position, shown, state if shown is event else None)
-                            for projection, applied in writers:
-                                if position > applied:
-                                    projection.apply_stamped(rows, stamped)
-                        rows.flush()
-                        evicted = rows.evicted
-                        last = page[-1][0]
-                        for name in chosen:
-                            positions[name] = max(positions[name], last)
-                            _save_position(conn, name, positions[name])
-                    read += len(page)
-                    if progress is not None:
-                        progress(page[-1][0], head)
-        except BaseException:
-            if aside:  # the marker stays; this runner's next catch-up builds them first
-                self._ready = False
-            raise
+            self._ready = False  # until they are back: if this catch-up fails, the
+            # runner's next one (or query) builds them first, as a new runner would
+        with fewer_collections():
+            for page in self.ledger.chain.event_pages(start, head):
+                with self.engine.begin() as conn:
+                    rows = BufferedSqlRows(conn, cache, empty)
+                    rows.evicted = evicted
+                    for position, originator_id, version, topic, state in page:
+                        event = decode_event(originator_id, version, topic, state)
+                        shown = view(event)
+                        # text is NUL-free when the stored JSON has no escaped NUL and
+                        # nothing is put in its place
+                        stamped = Stamped.of(position, shown, state if shown is event else None)
+                        for projection, applied in writers:
+                            if position > applied:
+                                projection.apply_stamped(rows, stamped)
+                    rows.flush()
+                    evicted = rows.evicted
+                    last = page[-1][0]
+                    for name in chosen:
+                        positions[name] = max(positions[name], last)
+                        _save_position(conn, name, positions[name])
+                read += len(page)
+                if progress is not None:
+                    progress(page[-1][0], head)
         if aside:
             with self.engine.begin() as conn:
                 _restore_indexes(conn, aside)
+            self._ready = True
         if read >= ANALYZE_AFTER or (read and start // ANALYZE_AFTER != head // ANALYZE_AFTER):
             self._analyze(chosen)
         return read
