@@ -180,8 +180,7 @@ def _as_verify_will(batch: _Batch, signer: Signer, signer_id: Any) -> None:
     write itself, at the positions the write will take: what the ledger accepts, verify
     accepts. (A key signs the event that ends it and nothing after, so a write that rotates
     or revokes its own signing key, or deactivates its signer, ends with that event.)"""
-    chain = batch.ledger.chain
-    head = chain.head()[0]
+    chain, head = batch.ledger.chain, batch.head
     ahead = [(head + i, e.originator_id, e.type, e.model_dump(mode="json"))
              for i, e in enumerate(batch.events, start=1)
              if e.originator_id == signer_id and e.type in KEY_TOPICS]

@@ -209,7 +209,8 @@ class Ledger:
         self._refresh()
         if signer is None:
             raise permissions.NotPermitted("as", "every write is signed: no signing key given")
-        empty = self.chain.head()[0] == 0  # one indexed row; a census counts every row
+        head = self.chain.head()[0]  # one indexed row; a census counts every row
+        empty = head == 0
         if genesis and not empty:
             raise DomainError("store", f"{self.location.describe()} already holds a ledger")
         if empty and not genesis:
@@ -219,7 +220,7 @@ class Ledger:
         if acting is not None and signer.actor != acting:
             raise permissions.NotPermitted("as", f"{acting} signs with its own key, not "
                                                  f"{signer.actor}'s")
-        batch = _Batch(self, now or datetime.now(UTC), acting, genesis=genesis)
+        batch = _Batch(self, now or datetime.now(UTC), acting, genesis=genesis, head=head)
         facts = list(facts)
         batch.prefetch(facts, actors={signer.actor, acting or signer.actor})
         events = [batch.add(fact) for fact in facts]
@@ -329,12 +330,15 @@ class _Batch:
     """One atomic append: entity histories seen so far, including this batch's own events."""
 
     def __init__(
-        self, ledger: Ledger, now: datetime, acting: str | None = None, *, genesis: bool = False
+        self, ledger: Ledger, now: datetime, acting: str | None = None, *, genesis: bool = False,
+        head: int,
     ) -> None:
         self.ledger = ledger
         self.now = now
         self.acting = acting
         self.genesis = genesis
+        self.head = head
+        """The log's last position when the batch began: its events take the ones after."""
         self.events: list[Event] = []
         self.histories: dict[UUID, list[Event]] = {}
         self.states: dict[UUID, Aggregate | None] = {}
@@ -368,7 +372,7 @@ class _Batch:
         topic = cls.created_by.__name__
         if topic not in self.created:
             chain = self.ledger.chain
-            rows = chain.events_of([topic], chain.head()[0])
+            rows = chain.events_of([topic], self.head)
             self.created[topic] = {as_uuid(row[1]) for row in rows}
         ids = self.created[topic] | {
             e.originator_id for e in self.events if isinstance(e, cls.created_by)
