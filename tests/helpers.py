@@ -30,6 +30,52 @@ DELIVERABLE_2 = {"plan": "plan", "number": "2", "title": "Transfer scheme",
                  "deadline": "May 2012"}
 """The projection stories' second deliverable, added and later restated."""
 
+STORY: list[list[Fact]] = [
+    [
+        dated("BodyEstablished", "pa", "1995-04-01", name="Police Authority",
+              body_type="police_authority"),
+        dated("BodyEstablished", "pcc", "2012-11-22", body="pcc", name="PCC office",
+              body_type="pcc_office"),
+        dated("PlanDrafted", "plan", "2011-03-01", title="Business Plan",
+              plan_type="business-plan", period_from="2011-03-01", period_to="2012-05-31"),
+        dated("PlanIssued", "plan", "2011-03-01"),
+        dated("DeliverableAdded", "plan/1", "2011-03-01", plan="plan", number="1",
+              title="Handover", lead="Chief Executive", deadline="May 2012"),
+        dated("DeliverableAdded", "plan/2", "2011-03-01", lead="Tresurer", **DELIVERABLE_2),
+        dated("TargetSet", "t", "2011-03-01", plan="plan", title="Cut crime", value="10",
+              unit="percent"),
+        dated("GrantAwarded", "g", "2011-04-01", recipient="Victim Support", amount="5000.00",
+              purpose="Victim services", funding_body="pa"),
+        dated("DecisionRecorded", "d-1", "2011-05-01", title="Grant to Victim Support",
+              originator="Treasurer", executive_summary="A grant", decision="Award 5000"),
+    ],
+    [
+        dated("TargetRevised", "t", "2011-09-01", old_value="10", new_value="12", reason="r1"),
+        dated("GrantPaid", "g", "2011-10-01", amount="2000.00"),
+    ],
+    [
+        dated("TargetRevised", "t", "2012-06-01", old_value="12", new_value="15", reason="r2"),
+        dated("OfficeTermStarted", "term-1", "2012-11-22", body="pcc", office_body="pcc",
+              office="Police and Crime Commissioner", holder="Ann Barnes"),
+        dated("ResponsibilityTransferred", "tr", "2012-11-22", from_body="pa", to_body="pcc",
+              responsibility="Everything", legal_basis="PRSRA 2011 Sch 15"),
+        dated("DeliverableCarriedOver", "plan/1", "2012-11-22", to_body="pcc",
+              reason="continues"),
+        dated("DecisionSignedOff", "d-1", "2011-05-02", signatory="chief_executive",
+              signed_by="CE"),
+    ],
+]
+"""The projection stories, in the three batches the scenario records at three times: a police
+authority issues a plan; a target is revised twice with reasons; responsibility passes to a
+Commissioner's office, one commitment is carried over and one is left silent. The second
+deliverable's lead is mistyped; ``lead_corrected`` restates it."""
+
+
+def lead_corrected(typo: Any) -> Fact:
+    """The restatement of the story's second deliverable (``typo``: its first event's id)."""
+    return dated("DeliverableAdded", "plan/2", "2011-03-01", lead="Treasurer",
+                 corrects=str(typo), reason="lead was mistyped", **DELIVERABLE_2)
+
 
 def authority() -> Fact:
     return fact(

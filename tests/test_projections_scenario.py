@@ -17,7 +17,7 @@ from ledger.services import Ledger
 from projections.base import Ask, SqlRows
 from projections.runner import PROJECTIONS, Runner
 
-from helpers import DELIVERABLE_2, ENVELOPE, dated
+from helpers import ENVELOPE, STORY, lead_corrected
 
 GENESIS_BODY = "test-records"  # the body that keeps the tests' logs (their genesis)
 R1, R2, R3, R4 = (datetime(2026, 1, d, 9, 0, tzinfo=UTC) for d in (10, 11, 12, 13))
@@ -25,48 +25,12 @@ K1 = "2026-01-11T12:00:00+00:00"  # after the first revision was recorded, befor
 A1, A2, A3 = "2011-06-01", "2012-01-01", "2013-01-01"
 
 
-f = dated
-
-
 @pytest.fixture
 def story(service: Ledger) -> Iterator[tuple[Ledger, SqlRows]]:
-    service.record([
-        f("BodyEstablished", "pa", "1995-04-01", name="Police Authority",
-          body_type="police_authority"),
-        f("BodyEstablished", "pcc", "2012-11-22", body="pcc", name="PCC office",
-          body_type="pcc_office"),
-        f("PlanDrafted", "plan", "2011-03-01", title="Business Plan", plan_type="business-plan",
-          period_from="2011-03-01", period_to="2012-05-31"),
-        f("PlanIssued", "plan", "2011-03-01"),
-        f("DeliverableAdded", "plan/1", "2011-03-01", plan="plan", number="1", title="Handover",
-          lead="Chief Executive", deadline="May 2012"),
-        f("DeliverableAdded", "plan/2", "2011-03-01", lead="Tresurer", **DELIVERABLE_2),
-        f("TargetSet", "t", "2011-03-01", plan="plan", title="Cut crime", value="10",
-          unit="percent"),
-        f("GrantAwarded", "g", "2011-04-01", recipient="Victim Support", amount="5000.00",
-          purpose="Victim services", funding_body="pa"),
-        f("DecisionRecorded", "d-1", "2011-05-01", title="Grant to Victim Support",
-          originator="Treasurer", executive_summary="A grant", decision="Award 5000"),
-    ], now=R1)
-    service.record([
-        f("TargetRevised", "t", "2011-09-01", old_value="10", new_value="12", reason="r1"),
-        f("GrantPaid", "g", "2011-10-01", amount="2000.00"),
-    ], now=R2)
-    service.record([
-        f("TargetRevised", "t", "2012-06-01", old_value="12", new_value="15", reason="r2"),
-        f("OfficeTermStarted", "term-1", "2012-11-22", body="pcc", office_body="pcc",
-          office="Police and Crime Commissioner", holder="Ann Barnes"),
-        f("ResponsibilityTransferred", "tr", "2012-11-22", from_body="pa", to_body="pcc",
-          responsibility="Everything", legal_basis="PRSRA 2011 Sch 15"),
-        f("DeliverableCarriedOver", "plan/1", "2012-11-22", to_body="pcc", reason="continues"),
-        f("DecisionSignedOff", "d-1", "2011-05-02", signatory="chief_executive",
-          signed_by="CE"),
-    ], now=R3)
+    for facts, now in zip(STORY, (R1, R2, R3), strict=True):
+        service.record(facts, now=now)
     typo = service.history("deliverable", "plan/2")[0]
-    service.record([
-        f("DeliverableAdded", "plan/2", "2011-03-01", lead="Treasurer", corrects=str(typo.id),
-          reason="lead was mistyped", **DELIVERABLE_2),
-    ], now=R4)
+    service.record([lead_corrected(typo.id)], now=R4)
     runner = Runner(service)
     with runner.reading() as rows:
         yield service, rows
