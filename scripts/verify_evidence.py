@@ -8,16 +8,18 @@ VERIFIER_KEY is the log's published signed-note verifier key (``ledger checkpoin
 --verifier-key``), ``<name>+<hex key ID>+<base64(0x01 || Ed25519 public key)>``: take it from
 where the body publishes it, not from the pack. For every event the chain is checked end to
 end: payload -> salted payload digest -> chain link -> leaf -> inclusion proof -> the signed
-checkpoint -> the key. Output: one ``OK position N ...`` line per event and exit 0; or one
-``FAILED ...`` line naming the first failure and exit 1. Exit 2: the pack cannot be read, or
-an argument is wrong.
+checkpoint -> the key; and its signature -> the signer's key at that position -> the signer's
+right to name the event's actor, from the signers' key events carried in the pack (its key
+history, each checked the same way). Output: one ``OK position N ...`` line per event and a
+last ``OK key history ...`` line, exit 0; or one ``FAILED ...`` line naming the first failure
+and exit 1. Exit 2: the pack cannot be read, or an argument is wrong.
 
-Evidence pack (JSON, UTF-8), format "ledger-evidence/v1". Binary values in events are lowercase
+Evidence pack (JSON, UTF-8), format "ledger-evidence/v2". Binary values in events are lowercase
 hex, as ``ledger verify`` prints hashes; proof hashes are standard base64, as in checkpoints.
 
     {
-      "format": "ledger-evidence/v1",
-      "log_id": "<UUID of the log>",
+      "format": "ledger-evidence/v2",
+      "log_id": "<UUID of the log>",      the signed message's log_id (16 zero bytes when null)
       "verifier_key": "<the log's vkey, for information: the check uses --key>",
       "checkpoint": "<a C2SP signed note: the tlog-checkpoint text, a blank line, signatures>",
       "events": [
@@ -30,13 +32,25 @@ hex, as ``ledger verify`` prints hashes; proof hashes are standard base64, as in
           "previous_hash": "<hex: the link hash at position - 1 (hash_0 at position 1)>",
           "link_hash": "<hex, 32 bytes>",
           "signer": "<actor id>", "key_id": "<hex, 8 bytes>",
-          "signed_at": "<ISO 8601 UTC>", "signature": "<hex, 64 bytes>",   null when unsigned
-          "signer_public_key": "ed25519:<base64>",   optional: then the signature is checked
+          "signed_at": "<ISO 8601 UTC>", "signature": "<hex, 64 bytes>",
           "inclusion": ["<base64 hash>", ...]   RFC 9162 inclusion path in the checkpoint's tree
         }
       ],
+      "key_history": [ <events as above, never withheld> ],
       "sources": ...                          anything else is for the reader, not checked here
     }
+
+The key history holds the log's events from position 1 up to its first ActorRegistered (whose
+key signs from position 1), and every event of each signer's actor (its registration,
+rotations, revocations, role changes) as of the checkpoint, for every signer of the pack's
+events and of the history itself. Each is checked as an event is; the pack is refused if the
+first positions or any version of an actor in it are missing. From it the README's key
+registry ("Whose keys sign where") is built, and every signature, in the events and in the
+history, must be good by it: signed, its key the signer's at that position (registered
+before it, not ended before it, the signer not deactivated before it), Ed25519-valid, and the
+event's ``actor`` the signer itself or the signer a records officer there. A withheld event's
+actor cannot be read; its line says so. What the pack cannot show is an actor's key event
+after its last one in the pack: only ``ledger verify`` of the whole log rules that out.
 
 A withheld event (no state and no salt) is checked from its payload digest alone: the chain
 commits to the salted digest, so the proof holds without the content. The canonical forms:
@@ -73,13 +87,17 @@ import json
 import re
 import struct
 import sys
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-FORMAT = "ledger-evidence/v1"
+FORMAT = "ledger-evidence/v2"
+KEY_TOPICS = ("ActorRegistered", "ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated",
+              "ActorRoleGranted", "ActorRoleRevoked")
+TRANSCRIBER = "records_officer"
 PAYLOAD_PREFIX = b"ledger-payload/v1\x00"
 CHAIN_PREFIX = b"ledger-chain/v1\x00"
 LEAF_PREFIX = b"ledger-leaf/v1\x00"
@@ -267,8 +285,26 @@ def field(event: dict[str, Any], name: str, kind: type, *, optional: bool = Fals
     return value
 
 
-def check_event(event: Any, log_id: bytes | None, size: int, root: bytes) -> str:
-    """The OK line for one event, or Failed naming the first check that failed."""
+class Seen(NamedTuple):
+    """One pack event whose chain, leaf and inclusion are checked; its signature is not yet."""
+
+    position: int
+    originator: UUID
+    version: int
+    topic: str
+    digest: bytes
+    data: Any
+    """The state read as JSON (None when withheld, or when it is not JSON)."""
+    withheld: bool
+    signer: str | None
+    key_id: bytes
+    signed_at: str | None
+    signature: bytes
+
+
+def check_chain(event: Any, size: int, root: bytes) -> Seen:
+    """The event once payload -> digest -> link -> leaf -> inclusion all check; else Failed
+    naming the first check that failed."""
     if not isinstance(event, dict):
         raise Failed("not an object")
     position = field(event, "position", int)
@@ -284,7 +320,7 @@ def check_event(event: Any, log_id: bytes | None, size: int, root: bytes) -> str
     topic = field(event, "topic", str)
     digest = hexa(event.get("payload_digest"), "payload_digest", 32)
     state, salt = event.get("state"), event.get("salt")
-    withheld = state is None and salt is None
+    withheld, data = state is None and salt is None, None
     if not withheld:
         if state is None:
             raise Failed("state: absent while the salt is given")
@@ -293,40 +329,22 @@ def check_event(event: Any, log_id: bytes | None, size: int, root: bytes) -> str
         computed = hashlib.sha256(PAYLOAD_PREFIX + salt_bytes + state.encode()).digest()
         if not hmac.compare_digest(computed, digest):
             raise Failed("payload changed: the state and salt do not give the payload digest")
+        try:
+            data = json.loads(state)
+        except (ValueError, RecursionError):
+            data = None
     previous = hexa(event.get("previous_hash"), "previous_hash", 32)
     link = hexa(event.get("link_hash"), "link_hash", 32)
-    topic_bytes = topic.encode()
     computed_link = hashlib.sha256(
         CHAIN_PREFIX + struct.pack(">Q16sQ", position, originator.bytes, version)
-        + lp(topic_bytes) + digest + previous
+        + lp(topic.encode()) + digest + previous
     ).digest()
     if not hmac.compare_digest(computed_link, link):
         raise Failed("link mismatch: the event does not give the link hash")
-
     signer = field(event, "signer", str, optional=True)
     signed_at = field(event, "signed_at", str, optional=True)
     key_id = hexa(event.get("key_id") or "", "key_id")
     signature = hexa(event.get("signature") or "", "signature")
-    signed = "unsigned"
-    if signer is not None:
-        signed = f"signed by {signer} at {signed_at}"
-        public_text = field(event, "signer_public_key", str, optional=True)
-        if public_text is not None:
-            if log_id is None:
-                raise Failed("log_id: needed to check a signature")
-            if not public_text.startswith("ed25519:"):
-                raise Failed("signer_public_key: not ed25519:BASE64")
-            public = b64(public_text[8:], "signer_public_key")
-            if hashlib.sha256(public).digest()[:8] != key_id:
-                raise Failed("signature: key_id is not the signer_public_key's")
-            message = (
-                SIGNATURE_PREFIX + log_id + originator.bytes + struct.pack(">Q", version)
-                + lp(topic_bytes) + digest + lp(signer.encode()) + lp((signed_at or "").encode())
-            )
-            if len(public) != 32 or not ed25519_ok(public, signature, message):
-                raise Failed(f"bad signature: not {signer}'s signature of this event")
-            signed += " (signature checked)"
-
     leaf = hashlib.sha256(
         b"\x00" + leaf_data(position, link, digest, signer, key_id, signed_at, signature)
     ).digest()
@@ -341,11 +359,160 @@ def check_event(event: Any, log_id: bytes | None, size: int, root: bytes) -> str
     computed_root = root_from_inclusion(leaf, position - 1, size, hashes)
     if computed_root is None or not hmac.compare_digest(computed_root, root):
         raise Failed("inclusion proof does not lead to the checkpoint's root")
-    payload = "payload withheld, checked from its digest" if withheld else "payload checked"
-    return (
-        f"OK position {position} {topic} {originator} v{version}, {signed}; {payload}; "
-        f"leaf {position - 1} of {size}"
+    return Seen(position, originator, version, topic, digest, data, withheld, signer, key_id,
+                signed_at, signature)
+
+
+# --- Whose keys sign where (the README's key registry, from the pack's key history) ----------
+
+
+def reads_as_time(value: Any) -> bool:
+    """An ISO 8601 date (10 characters) or date-time naming an instant in years 1..9999."""
+    if not isinstance(value, str):
+        return False
+    try:
+        if len(value) == 10:
+            date.fromisoformat(value)
+            return True
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is not None:
+            moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def public_key(value: Any) -> bytes | None:
+    """The 32 bytes of ``ed25519:BASE64`` (standard alphabet, padded), else None."""
+    if not isinstance(value, str) or not value.startswith("ed25519:"):
+        return None
+    try:
+        raw = base64.b64decode(value[8:], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == 32 else None
+
+
+class Registry:
+    """Whose keys sign where, by position, and who is a records officer where: the rules of
+    the README's "Whose keys sign where", applied to the key events of the pack's history."""
+
+    def __init__(self, history: list[Seen]) -> None:
+        self.keys: dict[str, dict[bytes, tuple[bytes, int, list[int]]]] = {}
+        self.deactivated: dict[str, list[int]] = {}
+        self.transcribes: dict[str, list[tuple[int, bool]]] = {}
+        self.genesis: int | None = None
+        actors: dict[UUID, str] = {}
+        for seen in sorted(history, key=lambda s: s.position):
+            data = seen.data
+            if seen.topic not in KEY_TOPICS or not isinstance(data, dict):
+                continue
+            if seen.topic == "ActorRegistered" and isinstance(data.get("key"), str):
+                actors[seen.originator] = data["key"]
+            actor, raw = actors.get(seen.originator), data.get("public_key")
+            public = None if raw is None else public_key(raw)
+            if actor is None or not reads_as_time(data.get("effective_at")) or (
+                raw is not None and public is None
+            ):
+                continue
+            self._apply(seen.position, actor, seen.topic, public, data)
+
+    def _apply(self, position: int, actor: str, topic: str, public: bytes | None,
+               data: dict[str, Any]) -> None:
+        keys, correction = self.keys.setdefault(actor, {}), data.get("corrects") is not None
+        roles = {"ActorRegistered": data.get("roles"), "ActorRoleGranted": [data.get("granted")],
+                 "ActorRoleRevoked": [data.get("revoked")]}.get(topic)
+        if isinstance(roles, list) and TRANSCRIBER in roles and not correction:
+            self.transcribes.setdefault(actor, []).append(
+                (position, topic != "ActorRoleRevoked"))
+        kid = None if public is None else hashlib.sha256(public).digest()[:8]
+        if correction and (topic in ("ActorKeyRevoked", "ActorDeactivated") or kid in keys):
+            return  # a restatement: its keys are already in place
+        if topic == "ActorRegistered" and self.genesis is None:
+            self.genesis = position
+        if topic == "ActorKeyRotated":
+            for _, _, ends in keys.values():
+                ends.append(position)
+        if topic in ("ActorRegistered", "ActorKeyRotated") and public and kid:
+            keys[kid] = (public, position, [])
+        elif topic == "ActorKeyRevoked" and kid is not None and kid in keys:
+            keys[kid][2].append(position)
+        elif topic == "ActorDeactivated":
+            self.deactivated.setdefault(actor, []).append(position)
+
+    def key(self, position: int, signer: str, kid: bytes) -> bytes:
+        """The public key that signs for ``signer`` at ``position``; else Failed, why not."""
+        found = self.keys.get(signer, {}).get(kid)
+        if found is None:
+            raise Failed(f"signature: {signer} has no key {kid.hex()} in the key history")
+        public, start, ends = found
+        if start >= position and start != self.genesis:
+            raise Failed(f"signature: key {kid.hex()} of {signer} is registered only at {start}")
+        for end in ends + self.deactivated.get(signer, []):
+            if end < position:
+                raise Failed(f"signature: key {kid.hex()} of {signer} ended at {end}")
+        return public
+
+    def may_sign_for(self, position: int, signer: str, actor: Any) -> bool:
+        held = False
+        for changed, now in self.transcribes.get(signer, ()):
+            if changed < position:
+                held = now
+        return actor == signer or held
+
+
+def check_history(items: Any, size: int, root: bytes) -> tuple[list[Seen], Registry]:
+    """The key history, each event checked as any other, and complete where the pack can
+    show it: the log's first events up to its first registration (whose key signs from
+    position 1), and each actor's events without a gap from its registration on."""
+    if not isinstance(items, list):
+        raise Failed("key_history: missing (a list of the signers' key events)")
+    history = []
+    for number, item in enumerate(items, 1):
+        try:
+            history.append(check_chain(item, size, root))
+        except Failed as failure:
+            raise Failed(f"key_history event {number}: {failure}") from None
+        if history[-1].withheld:
+            raise Failed(f"key_history event {number}: its state is withheld")
+    registry = Registry(history)
+    positions = {seen.position for seen in history}
+    if registry.genesis is not None and not positions >= set(range(1, registry.genesis + 1)):
+        raise Failed(f"key_history: positions 1 to {registry.genesis}, the log's first "
+                     "registration and what precedes it, are not all there")
+    versions: dict[UUID, set[int]] = {}
+    for seen in history:
+        versions.setdefault(seen.originator, set()).add(seen.version)
+    for seen in history:
+        have = versions[seen.originator]
+        if seen.topic == "ActorRegistered" and have != set(range(1, max(have) + 1)):
+            raise Failed(f"key_history: actor {seen.originator}'s events skip a version "
+                         f"(it has {sorted(have)})")
+    return history, registry
+
+
+def check_signature(seen: Seen, registry: Registry, log_id: bytes) -> str:
+    """How the event is signed, once its signature is good for its position and its actor."""
+    if seen.signer is None or not seen.signature:
+        raise Failed("signature: the event is unsigned")
+    if not reads_as_time(seen.signed_at):
+        raise Failed("signature: signed_at does not read as a time")
+    public = registry.key(seen.position, seen.signer, seen.key_id)
+    message = (
+        SIGNATURE_PREFIX + log_id + seen.originator.bytes + struct.pack(">Q", seen.version)
+        + lp(seen.topic.encode()) + seen.digest + lp(seen.signer.encode())
+        + lp((seen.signed_at or "").encode())
     )
+    if not ed25519_ok(public, seen.signature, message):
+        raise Failed(f"bad signature: not {seen.signer}'s signature of this event")
+    if seen.withheld:
+        return f"signed by {seen.signer} at {seen.signed_at} (its actor withheld)"
+    actor = seen.data.get("actor") if isinstance(seen.data, dict) else None
+    if not registry.may_sign_for(seen.position, seen.signer, actor):
+        raise Failed(f"signature: signed by {seen.signer}, but the event says "
+                     f"{str(actor)[:40]} recorded it, and {seen.signer} is not a records "
+                     "officer there")
+    return f"signed by {seen.signer} at {seen.signed_at}"
 
 
 # --- The pack --------------------------------------------------------------------------------
@@ -353,14 +520,15 @@ def check_event(event: Any, log_id: bytes | None, size: int, root: bytes) -> str
 
 def verify(pack: Any, log_key: tuple[str, int, bytes], witnesses: list[tuple[str, bytes]],
            threshold: int) -> list[str]:
-    """The OK lines, one per event; Failed at the first failure."""
+    """The OK lines, one per event and one for the key history; Failed at the first
+    failure."""
     if not isinstance(pack, dict) or pack.get("format") != FORMAT:
         raise Failed(f"pack: not a {FORMAT} evidence pack")
     note = pack.get("checkpoint")
     if not isinstance(note, str):
         raise Failed("checkpoint: missing")
     _, size, root = check_note(note, log_key, witnesses, threshold)
-    log_id = None
+    log_id = bytes(16)
     if pack.get("log_id") is not None:
         try:
             log_id = UUID(str(pack["log_id"])).bytes
@@ -369,14 +537,28 @@ def verify(pack: Any, log_key: tuple[str, int, bytes], witnesses: list[tuple[str
     events = pack.get("events")
     if not isinstance(events, list) or not events:
         raise Failed("events: the pack has none")
+    history, registry = check_history(pack.get("key_history"), size, root)
+    for seen in history:
+        try:
+            check_signature(seen, registry, log_id)
+        except Failed as failure:
+            raise Failed(f"key_history position {seen.position}: {failure}") from None
     lines = []
     for number, event in enumerate(events, 1):
         where = event.get("position") if isinstance(event, dict) else None
         label = f"position {where}" if isinstance(where, int) else f"event {number}"
         try:
-            lines.append(check_event(event, log_id, size, root))
+            seen = check_chain(event, size, root)
+            signed = check_signature(seen, registry, log_id)
         except Failed as failure:
             raise Failed(f"{label}: {failure}") from None
+        payload = ("payload withheld, checked from its digest" if seen.withheld
+                   else "payload checked")
+        lines.append(f"OK position {seen.position} {seen.topic} {seen.originator} "
+                     f"v{seen.version}, {signed}; {payload}; leaf {seen.position - 1} of {size}")
+    actors = len({seen.originator for seen in history if seen.topic == "ActorRegistered"})
+    lines.append(f"OK key history: {len(history)} events of {actors} actors, each signature "
+                 "checked against it")
     return lines
 
 

@@ -21,12 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import readme_verifier as readme
-from ledger.adapters.keys import Signer
+from ledger.adapters.keys import KeyDir, Signer
 from ledger.audit import verify
 from ledger.domain import DomainError
 from ledger.permissions import NotPermitted
 from ledger.services import Fact, Ledger
 from test_adversarial import Raw
+from test_verify_evidence import offline_verdict
 
 from helpers import TEST_ADMIN, open_ledger
 
@@ -68,6 +69,8 @@ class World:
             self.keys[name] = [key]
             self.key_events[name] = list(done)
         self.decisions = itertools.count()
+        self.written: list[Any] = []
+        """The entities of the decisions it wrote."""
 
     def admin(self, facts: list[Fact]) -> list[Any] | None:
         """The administrator's write, or None when the ledger refused it (nothing written)."""
@@ -126,7 +129,8 @@ class World:
                 "executive_summary": "S", "decision": "D"})
             head = self.ledger.chain.head()[0]
             try:
-                self.ledger.record([fact], acting=name if own else None, signer=key)
+                done = self.ledger.record([fact], acting=name if own else None, signer=key)
+                self.written.append(done[0].event.originator_id)
             except (DomainError, NotPermitted):
                 assert self.ledger.chain.head()[0] == head
 
@@ -140,8 +144,9 @@ def shared(store_url: str) -> Any:
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=steps)
-def test_what_the_ledger_accepts_about_keys_always_verifies(shared: Any,
-                                                            sequence: list[Any]) -> None:
+def test_what_the_ledger_accepts_about_keys_always_verifies(
+    shared: Any, tmp_path_factory: pytest.TempPathFactory, sequence: list[Any]
+) -> None:
     ledger, url = shared
     world = World(ledger)
     for what, actor, pick in sequence:
@@ -150,6 +155,9 @@ def test_what_the_ledger_accepts_about_keys_always_verifies(shared: Any,
     assert result.ok, (sequence, result.problem)
     independent = readme.check(Raw(url).rows())
     assert independent.ok, (sequence, independent)
+    keys = KeyDir(tmp_path_factory.getbasetemp() / "lifecycle-keys")
+    for entity in [*world.written, world.key_events[world.names[0]][0].event.originator_id]:
+        assert offline_verdict(ledger, entity, keys) == "OK", sequence
 
 
 @pytest.mark.parametrize("ending", ["ActorKeyRotated", "ActorKeyRevoked", "ActorDeactivated"])

@@ -20,6 +20,7 @@ import pytest
 
 import readme_verifier as readme
 from test_adversarial import Raw, Run, SigningKey, flip, ledger
+from test_verify_evidence import offline_verdict
 
 SETUP = ["--effective-at", "2013-01-01", "--source-document", "setup"]
 DECISION = ["--title", "T", "--originator", "O", "--executive-summary", "S", "--decision",
@@ -82,6 +83,22 @@ def caught(store: Store, position: int, detail: str) -> None:
     assert (taken.code, taken.out) == (1, verified.out), "digest must verify as verify does"
     independent = readme.check(store.raw.rows())
     assert (independent.position, independent.kind) == (position, "signature")
+    offline = offline_check(store, position)
+    assert f"position {position}: " in offline and "signature" in offline, offline
+
+
+def offline_check(store: Store, position: int) -> str:
+    """What the offline verifier says of the evidence pack of the entity at ``position``."""
+    from ledger.adapters.keys import KeyDir
+    from ledger.adapters.store import as_uuid
+    from ledger.services import Ledger
+
+    opened = Ledger(store.url, mode="read")
+    try:
+        return offline_verdict(opened, as_uuid(store.raw.event_at(position)[0]),
+                               KeyDir(store.keys))
+    finally:
+        opened.close()
 
 
 def forge_append(store: Store, key: SigningKey | None, like: int = 5,
@@ -114,6 +131,8 @@ def test_a_clean_store_says_what_it_checked(store: Store) -> None:
                         "officer2 1")
     independent = readme.check(store.raw.rows())
     assert (independent.line(), independent.summary()) == (lines[0], lines[2])
+    for position in range(1, 8):
+        assert offline_check(store, position) == "OK"
 
 
 def test_an_unsigned_event(store: Store) -> None:

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.adapters.chain import genesis_hash, link_hash, payload_digest
-from ledger.adapters.keys import Signer
+from ledger.adapters.keys import KeyDir, Signer
 from ledger.integrity import merkle
 from ledger.integrity.checkpoint import (
     COSIGNATURE_V1,
@@ -33,16 +34,12 @@ from ledger.integrity.checkpoint import (
     sign_checkpoint,
 )
 from ledger.integrity.signatures import public_key_text, signed_message
+from ledger.proofs import evidence_pack, verifier_key
+from ledger.services import Ledger
 
 SCRIPT = Path(__file__).parent.parent / "scripts" / "verify_evidence.py"
 LOG_ID = UUID("00010203-0405-0607-0809-0a0b0c0d0e0f")
 ORIGIN = f"ledger.example/log/{LOG_ID}"
-SIZE = 13
-WITHHELD = 4
-UNSIGNED = 2
-NO_KEY = 7
-"""Event 4's payload is withheld; event 2 is an unsigned row (made before signing); event 7
-carries no signer key, so its signature is bound by the leaf but not checked."""
 
 
 def load_script() -> ModuleType:
@@ -56,25 +53,56 @@ def load_script() -> ModuleType:
 VERIFIER = load_script()
 LOG = Signer.from_seed("log", bytes([1]) * 32)
 LOG_KEY = VerifierKey(ORIGIN, LOG.public)
+ADMIN = Signer.from_seed("admin", bytes([5]) * 32)
 OFFICER = Signer.from_seed("records-officer", bytes([2]) * 32)
+CLERK = Signer.from_seed("clerk", bytes([6]) * 32)
 PANEL = Signer.from_seed("panel", bytes([3]) * 32)
 PANEL_KEY = VerifierKey("panel.example/witness", PANEL.public, COSIGNATURE_V1)
 AUDITOR_KEY = VerifierKey(
     "auditor.example/witness", Signer.from_seed("a", bytes([4]) * 32).public, COSIGNATURE_V1
 )
 
+Fact = tuple[str, str, dict[str, Any], Signer | None]
+"""(entity, topic, payload, signer: None for an unsigned row) of one event of a test log."""
 
-def build_log(size: int = SIZE) -> tuple[list[dict[str, Any]], dict[tuple[int, int], bytes]]:
-    """A log of ``size`` events as the chain stores them, and its stored tree."""
-    events, store, frontier = [], {}, merkle.Frontier()
+
+def registered(signer: Signer, *roles: str) -> Fact:
+    return (f"actor {signer.actor}", "ActorRegistered",
+            {"actor": "admin", "key": signer.actor, "public_key": public_key_text(signer.public),
+             "roles": list(roles), "effective_at": "2024-05-01"}, ADMIN)
+
+
+def transcribed(position: int, signer: Signer | None = OFFICER) -> Fact:
+    """A document's decision naming officer1, transcribed by ``signer``."""
+    return (f"entity {position % 3}", ("PlanIssued", "DecisionRecorded")[position % 2],
+            {"actor": "officer1", "reason": "Prüfung \u2014 review", "title": f"Plan {position}"},
+            signer)
+
+
+OPENING: list[Fact] = [
+    ("body kent", "BodyEstablished", {"actor": "admin", "key": "kent"}, ADMIN),
+    registered(ADMIN, "administrator"),  # 2: the log's first registration signs from 1
+    registered(OFFICER, "records_officer"),
+    registered(CLERK, "officer"),
+]
+SIZE = 13
+FACTS = [*OPENING, *(transcribed(p) for p in range(5, SIZE + 1))]
+WITHHELD = 6
+HISTORY = (1, 2, 3, 4)
+"""Event 6's payload is withheld; the key history is positions 1-4: the opening to the
+first registration (2), and every actor's events."""
+
+
+def build_log(facts: list[Fact]) -> tuple[list[dict[str, Any]], dict[tuple[int, int], bytes]]:
+    """A log of these facts as the chain stores them, and its stored tree."""
+    events, store, frontier, versions = [], {}, merkle.Frontier(), Counter[str]()
     previous = genesis_hash(LOG_ID.bytes)
-    for position in range(1, size + 1):
-        originator = uuid5(LOG_ID, f"entity {position % 4}")
-        version, topic = position // 4 + 1, ("PlanIssued", "DecisionRecorded")[position % 2]
-        state = json.dumps(
-            {"reason": "Prüfung \u2014 review", "title": f"Plan {position}"},
-            ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-        ).encode()
+    for position, (entity, topic, payload, signer) in enumerate(facts, 1):
+        originator = uuid5(LOG_ID, entity)
+        versions[entity] += 1
+        version = versions[entity]
+        state = json.dumps(payload, ensure_ascii=False, separators=(",", ":"),
+                           sort_keys=True).encode()
         salt = hashlib.sha256(b"salt %d" % position).digest()[:16]
         digest = payload_digest(salt, state)
         link = link_hash(position, originator, version, topic, digest, previous)
@@ -86,18 +114,16 @@ def build_log(size: int = SIZE) -> tuple[list[dict[str, Any]], dict[tuple[int, i
             "signature": None,
         }
         signature = b""
-        if position != UNSIGNED:
+        if signer is not None:
             signed_at = f"2024-05-{position:02d}T10:00:00+00:00"
-            signature = OFFICER.sign(signed_message(
-                LOG_ID.bytes, originator.bytes, version, topic, digest, OFFICER.actor, signed_at
+            signature = signer.sign(signed_message(
+                LOG_ID.bytes, originator.bytes, version, topic, digest, signer.actor, signed_at
             ))
-            event.update(signer=OFFICER.actor, key_id=OFFICER.key_id.hex(),
+            event.update(signer=signer.actor, key_id=signer.key_id.hex(),
                          signed_at=signed_at, signature=signature.hex())
-            if position != NO_KEY:
-                event["signer_public_key"] = public_key_text(OFFICER.public)
         data = merkle.leaf_data(
             position, link, digest, signer=event["signer"],
-            key_id=OFFICER.key_id if event["signer"] else None,
+            key_id=signer.key_id if signer else None,
             signed_at=event["signed_at"], signature=signature or None,
         )
         for level, index, value in frontier.append(merkle.leaf_hash(data)):
@@ -107,28 +133,50 @@ def build_log(size: int = SIZE) -> tuple[list[dict[str, Any]], dict[tuple[int, i
     return events, store
 
 
-def make_pack(positions: tuple[int, ...] = (1, UNSIGNED, WITHHELD, NO_KEY, 8, SIZE),
-              size: int = SIZE) -> dict[str, Any]:
-    events, store = build_log(SIZE)
+def make_pack(positions: tuple[int, ...] = (5, WITHHELD, 8, 9, SIZE), size: int = SIZE,
+              facts: list[Fact] = FACTS, history: tuple[int, ...] | None = None
+              ) -> dict[str, Any]:
+    """A pack of the events at ``positions``, its key history (default: the opening to the
+    first registration and every actor's events, as the ledger makes it)."""
+    events, store = build_log(facts)
     node = lambda level, index: store[level, index]  # noqa: E731
     note = sign_checkpoint(
         Checkpoint(ORIGIN, size, merkle.tree_root(size, node)), LOG_KEY, LOG.sign
     )
-    chosen = []
-    for position in positions:
+    if history is None:
+        history = tuple(p for p, (entity, *_) in enumerate(facts, 1)
+                        if p <= 2 or entity.startswith("actor "))
+
+    def item(position: int) -> dict[str, Any]:
         event = dict(events[position - 1])
-        if position == WITHHELD:
-            del event["state"], event["salt"]
         if position <= size:
             proof = merkle.inclusion_proof(position - 1, size, node)
             event["inclusion"] = [base64.b64encode(h).decode() for h in proof]
         else:
             event["inclusion"] = []
-        chosen.append(event)
+        return event
+
+    chosen = [item(position) for position in positions]
+    for event in chosen:
+        if event["position"] == WITHHELD:
+            del event["state"], event["salt"]
     return {
-        "format": "ledger-evidence/v1", "log_id": str(LOG_ID), "verifier_key": LOG_KEY.text,
-        "checkpoint": note, "events": chosen, "sources": [{"document": "minutes 2024-05"}],
+        "format": "ledger-evidence/v2", "log_id": str(LOG_ID), "verifier_key": LOG_KEY.text,
+        "checkpoint": note, "events": chosen, "key_history": [item(p) for p in history],
+        "sources": [{"document": "minutes 2024-05"}],
     }
+
+
+def offline_verdict(ledger: Ledger, originator: UUID, keys: KeyDir) -> str:
+    """What the script says of the ledger's evidence pack of one entity, against the log's
+    key (made in ``keys`` if need be): OK, or its FAILED line."""
+    vkey = verifier_key(ledger, keys, create=True)
+    pack = json.loads(json.dumps(evidence_pack(ledger, originator, keys)))
+    try:
+        VERIFIER.verify(pack, VERIFIER.parse_vkey(vkey.text, "key"), [], 0)
+    except VERIFIER.Failed as failure:
+        return f"FAILED {failure}"
+    return "OK"
 
 
 def run(tmp_path: Path, pack: Any, *args: str, capsys: pytest.CaptureFixture[str]
@@ -147,15 +195,16 @@ def test_a_pack_verifies_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtur
     pack = make_pack()
     code, lines = run(tmp_path, pack, capsys=capsys)
     assert code == 0, lines
-    assert [line.split(" ")[:3] for line in lines] == [
+    assert [line.split(" ")[:3] for line in lines[:-1]] == [
         ["OK", "position", str(e["position"])] for e in pack["events"]
     ]
-    by_position = dict(zip([e["position"] for e in pack["events"]], lines, strict=True))
-    assert "payload withheld, checked from its digest" in by_position[WITHHELD]
-    assert "unsigned" in by_position[UNSIGNED]
-    assert "(signature checked)" in by_position[1]
-    assert "signed by records-officer" in by_position[NO_KEY]
-    assert "(signature checked)" not in by_position[NO_KEY]
+    assert lines[-1] == ("OK key history: 4 events of 3 actors, each signature checked "
+                         "against it")
+    by_position = dict(zip([e["position"] for e in pack["events"]], lines, strict=False))
+    assert by_position[WITHHELD].endswith("(its actor withheld); payload withheld, checked "
+                                          f"from its digest; leaf {WITHHELD - 1} of {SIZE}")
+    assert "signed by records-officer at 2024-05-05T10:00:00+00:00; payload checked" in (
+        by_position[5])
     assert by_position[SIZE].endswith(f"leaf {SIZE - 1} of {SIZE}")
 
 
@@ -186,7 +235,7 @@ def test_the_script_imports_nothing_of_the_ledger(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.splitlines()) == len(make_pack()["events"])
+    assert len(result.stdout.splitlines()) == len(make_pack()["events"]) + 1
 
 
 # --- Each link of the chain refuses a change ---------------------------------------------------
@@ -216,7 +265,7 @@ def relinked_topic(position: int) -> Callable[[dict[str, Any]], None]:
 
 
 def moved_proof(pack: dict[str, Any]) -> None:
-    event_at(pack, 8)["inclusion"] = event_at(pack, NO_KEY)["inclusion"]
+    event_at(pack, 8)["inclusion"] = event_at(pack, 9)["inclusion"]
 
 
 def flipped_proof_hash(pack: dict[str, Any]) -> None:
@@ -228,32 +277,32 @@ def resized_checkpoint(pack: dict[str, Any]) -> None:
     pack["checkpoint"] = pack["checkpoint"].replace(f"\n{SIZE}\n", f"\n{SIZE + 1}\n", 1)
 
 
+def without_history(*positions: int) -> Callable[[dict[str, Any]], None]:
+    return lambda pack: pack.update(key_history=[
+        e for e in pack["key_history"] if e["position"] not in positions])
+
+
 ORIGINAL_STATE = json.loads(make_pack()["events"][0]["state"])
 
 
 @pytest.mark.parametrize(
     ("change", "failure"),
     [
-        (set_field(1, "state", json.dumps({**ORIGINAL_STATE, "title": "Plan 2"},
+        (set_field(5, "state", json.dumps({**ORIGINAL_STATE, "title": "Plan 2"},
                                           separators=(",", ":"), sort_keys=True)),
-         "FAILED position 1: payload changed"),
-        (set_field(1, "salt", "00" * 16), "FAILED position 1: payload changed"),
+         "FAILED position 5: payload changed"),
+        (set_field(5, "salt", "00" * 16), "FAILED position 5: payload changed"),
         (set_field(8, "topic", "DecisionRevoked"), "FAILED position 8: link mismatch"),
         (set_field(8, "originator_version", 9), "FAILED position 8: link mismatch"),
         (set_field(8, "previous_hash", "00" * 32), "FAILED position 8: link mismatch"),
         (set_field(WITHHELD, "payload_digest", "11" * 32),
          f"FAILED position {WITHHELD}: link mismatch"),
         (set_field(8, "position", 9), "FAILED position 9: link mismatch"),
-        (relinked_topic(8), "FAILED position 8: bad signature"),
-        (relinked_topic(NO_KEY), f"FAILED position {NO_KEY}: inclusion proof does not lead"),
+        (relinked_topic(8), "FAILED position 8: inclusion proof does not lead"),
         (set_field(8, "signed_at", "2024-05-09T10:00:00+00:00"),
-         "FAILED position 8: bad signature"),
-        (set_field(NO_KEY, "signed_at", "2024-05-09T10:00:00+00:00"),
-         f"FAILED position {NO_KEY}: inclusion proof does not lead"),
-        (set_field(NO_KEY, "signer", "someone-else"),
-         f"FAILED position {NO_KEY}: inclusion proof does not lead"),
-        (set_field(8, "signer_public_key", public_key_text(PANEL.public)),
-         "FAILED position 8: signature: key_id is not"),
+         "FAILED position 8: inclusion proof does not lead"),
+        (set_field(8, "signer", "someone-else"),
+         "FAILED position 8: inclusion proof does not lead"),
         (moved_proof, "FAILED position 8: inclusion proof does not lead"),
         (flipped_proof_hash, "FAILED position 8: inclusion proof does not lead"),
         (resized_checkpoint, "FAILED checkpoint: bad signature by " + ORIGIN),
@@ -264,8 +313,17 @@ ORIGINAL_STATE = json.loads(make_pack()["events"][0]["state"])
         (set_field(8, "state", "\ud800"), "FAILED position 8: state: not UTF-8 text"),
         (set_field(8, "signer", "\udfff"), "FAILED position 8: signer: not UTF-8 text"),
         (lambda pack: pack.update(events=[]), "FAILED events: the pack has none"),
-        (lambda pack: pack.update(format="ledger-evidence/v0"), "FAILED pack: not a"),
+        (lambda pack: pack.update(format="ledger-evidence/v1"), "FAILED pack: not a"),
         (lambda pack: pack.update(log_id="not a uuid"), "FAILED log_id: not a UUID"),
+        (lambda pack: pack.update(log_id=None), "FAILED key_history position 1: bad signature"),
+        (lambda pack: pack.pop("key_history"), "FAILED key_history: missing"),
+        (without_history(1), "FAILED key_history: positions 1 to 2, the log's first"),
+        (without_history(1, 2), "FAILED key_history: positions 1 to 3, the log's first"),
+        (without_history(3), "FAILED position 5: signature: records-officer has no key"),
+        (lambda pack: pack["key_history"][2].pop("state"),
+         "FAILED key_history event 3: state: absent while the salt"),
+        (lambda pack: [pack["key_history"][2].pop(k) for k in ("state", "salt")],
+         "FAILED key_history event 3: its state is withheld"),
     ],
     ids=lambda value: value if isinstance(value, str) else getattr(value, "__name__", "change"),
 )
@@ -278,6 +336,61 @@ def test_a_change_anywhere_is_refused_and_named(
     code, lines = run(tmp_path, pack, capsys=capsys)
     assert code == 1
     assert len(lines) == 1 and lines[0].startswith(failure), lines
+
+
+# --- Whose key signed, and for whom ----------------------------------------------------------
+
+REVOKED = (f"actor {OFFICER.actor}", "ActorKeyRevoked",
+           {"actor": "admin", "public_key": public_key_text(OFFICER.public),
+            "effective_at": "2024-05-20"}, ADMIN)
+GRANTED = (f"actor {OFFICER.actor}", "ActorRoleGranted",
+           {"actor": "admin", "granted": "panel_liaison", "effective_at": "2024-05-21"}, ADMIN)
+
+
+@pytest.mark.parametrize(
+    ("facts", "positions", "history", "failure"),
+    [
+        # an unsigned row, as an insider can append one
+        ([*FACTS, transcribed(14, None)], (14,), None,
+         "FAILED position 14: signature: the event is unsigned"),
+        # the clerk's own key, good, on a transcription naming officer1: not a records officer
+        ([*FACTS, transcribed(14, CLERK)], (14,), None,
+         "FAILED position 14: signature: signed by clerk, but the event says officer1 "
+         "recorded it, and clerk is not a records officer there"),
+        # the records officer's key after its revocation (14), which still signs 14 itself
+        ([*FACTS, REVOKED, transcribed(15)], (15,), None,
+         f"FAILED position 15: signature: key {OFFICER.key_id.hex()} of records-officer "
+         "ended at 14"),
+        # the revocation left out of the history, with a later event of that actor kept
+        ([*FACTS, REVOKED, GRANTED, transcribed(16)], (16,), (1, 2, 3, 4, 15),
+         "FAILED key_history: actor "),
+        # the genesis's key signs from position 1; another key only after its registration
+        ([*OPENING[:2], ("body kent", "BodyUpdated", {"actor": "clerk"}, CLERK),
+          registered(CLERK)], (3,), None,
+         f"FAILED position 3: signature: key {CLERK.key_id.hex()} of clerk is registered "
+         "only at 4"),
+    ],
+    ids=["unsigned", "another's actor", "revoked key", "history with a gap", "before its key"],
+)
+def test_a_signature_is_good_only_by_the_key_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], facts: list[Fact],
+    positions: tuple[int, ...], history: tuple[int, ...] | None, failure: str,
+) -> None:
+    pack = make_pack(positions, size=len(facts), facts=facts, history=history)
+    code, lines = run(tmp_path, pack, capsys=capsys)
+    assert code == 1 and len(lines) == 1 and lines[0].startswith(failure), lines
+
+
+def test_a_records_officer_transcribes_and_an_actor_signs_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    own = ("entity 0", "DecisionRecorded", {"actor": "clerk", "title": "own"}, CLERK)
+    facts = [*FACTS, own, REVOKED, GRANTED]
+    code, lines = run(tmp_path, make_pack((5, 14, 15), size=len(facts), facts=facts),
+                      capsys=capsys)
+    assert code == 0, lines
+    assert "signed by clerk at" in lines[1] and "signed by admin at" in lines[2]
+    assert lines[-1].startswith("OK key history: 6 events of 3 actors")
 
 
 def test_an_event_past_the_checkpoint_is_refused(
@@ -302,7 +415,7 @@ def test_a_wrong_key_or_a_key_for_another_origin_is_refused(
     assert VERIFIER.main([str(path), "--key", renamed.text]) == 1
     assert "not signed by the key given" in capsys.readouterr().out
     # A checkpoint whose origin is not the name of the key that signed it.
-    events, store = build_log()
+    events, store = build_log(FACTS)
     node = lambda level, index: store[level, index]  # noqa: E731
     mislabelled = sign_checkpoint(
         Checkpoint("ledger.example/log/other", SIZE, merkle.tree_root(SIZE, node)), LOG_KEY,
@@ -319,7 +432,7 @@ def test_witness_cosignatures_and_the_threshold(
     pack["checkpoint"] = str(cosign(parse_note(pack["checkpoint"]), PANEL_KEY, PANEL.sign,
                                     1_714_557_600))
     code, lines = run(tmp_path, pack, "--witness", PANEL_KEY.text, capsys=capsys)
-    assert code == 0 and len(lines) == len(pack["events"])
+    assert code == 0 and len(lines) == len(pack["events"]) + 1
     code, lines = run(tmp_path, pack, "--witness", PANEL_KEY.text, "--witness",
                       AUDITOR_KEY.text, capsys=capsys)
     assert code == 1 and lines == ["FAILED checkpoint: 1 of 2 witnesses cosigned, 2 needed"]

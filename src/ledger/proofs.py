@@ -9,6 +9,7 @@ first checkpoint taken on a machine that has none: publish its verifier key).
 from __future__ import annotations
 
 import base64
+import json
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
@@ -32,6 +33,7 @@ from .integrity.merkle import (
 )
 
 if TYPE_CHECKING:
+    from .adapters.chain import LinkedEvent
     from .adapters.store import ChainReader
     from .services import Ledger
 
@@ -148,74 +150,111 @@ def consistency(ledger: Chained, old_size: int, new_size: int) -> dict[str, Any]
     return {"old_size": old_size, "new_size": new_size, "hashes": [_b64(h) for h in hashes]}
 
 
-EVIDENCE_FORMAT = "ledger-evidence/v1"
+EVIDENCE_FORMAT = "ledger-evidence/v2"
 
 
 def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str, Any]:
     """Everything an auditor needs to check one entity's events offline against one signed
     checkpoint (``scripts/verify_evidence.py``): each event with its link and signature, its
-    inclusion proof, the checkpoint and the log's verifier key. What the read policy
-    withholds from the ledger's reader is not in it: such an event carries its payload
-    digest, which proves it without its words or its salt, and what is withheld on which
-    basis."""
+    inclusion proof, the checkpoint and the log's verifier key, and the key history that says
+    whose key signed where (see ``_key_history``). What the read policy withholds from the
+    ledger's reader is not in it: such an event carries its payload digest, which proves it
+    without its words or its salt, and what is withheld on which basis."""
     from .adapters.chain import genesis_hash
     from .adapters.codec import decode_event
+    from .adapters.store import as_uuid
     from .disclosure import for_entity, withheld_summary
-    from .integrity.signatures import public_key_text
+    from .integrity.signatures import KEY_TOPICS, KeyRegistry, key_changes
 
     head = ledger.chain.census().last
     signer = log_signer(ledger, keys)
     note = sign_checkpoint(current(ledger), VerifierKey(origin(ledger), signer.public),
                            signer.sign)
     log_id = ledger.chain.log_id()
-    previous = genesis_hash(log_id)
-    registered = _registered_keys(ledger)
+    key_rows = ledger.chain.events_of(KEY_TOPICS, head)
+    opening = KeyRegistry(key_changes(key_rows)).genesis or 0
+    actors = {_actor_key(state): as_uuid(originator)
+              for _, originator, topic, state in key_rows if topic == "ActorRegistered"}
     history = ledger._load(originator_id)
     policy = for_entity(ledger.reader, history)
-    events = []
+    events, kept = [], {}
+    previous = genesis_hash(log_id)
     for link in ledger.chain.linked(0, head):
-        if link.originator_id == originator_id and link.state is not None:
-            row = link.link
-            item: dict[str, Any] = {
-                "position": row.position,
-                "originator_id": str(link.originator_id),
-                "originator_version": link.originator_version,
-                "topic": link.topic,
-                "payload_digest": row.payload_digest.hex(),
-                "previous_hash": previous.hex(),
-                "link_hash": row.hash.hex(),
-                "signer": row.signer,
-                "key_id": None if row.key_id is None else row.key_id.hex(),
-                "signed_at": row.signed_at,
-                "signature": None if row.signature is None else row.signature.hex(),
-                "inclusion": inclusion(ledger, row.position, head)["hashes"],
-            }
+        oid, row = link.originator_id, link.link
+        if link.state is not None and (oid == originator_id or oid in actors.values()
+                                       or row.position <= opening):
+            kept[row.position] = (link, previous)
+        previous = row.hash
+    for link, before in kept.values():
+        if link.originator_id == originator_id:
             event = decode_event(originator_id, link.originator_version or 0,
-                                 link.topic or "", link.state)
+                                 link.topic or "", link.state or b"")
             withheld = withheld_summary(policy, event)
-            if withheld is None:
-                item["state"] = link.state.decode()
-                item["salt"] = row.salt.hex()
-            else:
+            item = _pack_item(ledger, link, before, head, content=withheld is None)
+            if withheld is not None:
                 item["withheld"] = withheld
-            public = registered.get((row.signer, row.key_id))
-            if public is not None:
-                item["signer_public_key"] = public_key_text(public)
             events.append(item)
-        previous = link.link.hash
     return {
         "format": EVIDENCE_FORMAT,
         "log_id": str(UUID(bytes=log_id)) if log_id else None,
         "verifier_key": verifier_key(ledger, keys).text,
         "checkpoint": note,
         "events": events,
+        "key_history": [_pack_item(ledger, link, before, head)
+                         for link, before in _key_history(kept, events, opening, actors)],
     }
 
 
-def _registered_keys(ledger: Chained) -> dict[tuple[str | None, bytes | None], bytes]:
-    from .integrity.signatures import KEY_TOPICS, key_changes, key_id
+def _key_history(kept: dict[int, tuple[LinkedEvent, bytes]], events: list[dict[str, Any]],
+                 opening: int, actors: dict[Any, UUID]) -> list[tuple[LinkedEvent, bytes]]:
+    """What the offline verifier needs to know whose key signed where: the log's first
+    events, up to its first registration (whose key signs from position 1), and every event
+    of each signer's actor, for the signers of the pack's events and of this history itself,
+    in position order."""
+    by_actor: dict[UUID, list[int]] = {}
+    for position, (link, _) in kept.items():
+        if link.originator_id is not None:
+            by_actor.setdefault(link.originator_id, []).append(position)
+    chosen = {p for p in kept if p <= opening}
+    signers = {e["signer"] for e in events} | {kept[p][0].link.signer for p in chosen}
+    done: set[Any] = set()
+    while signers - done:
+        signer = (signers - done).pop()
+        done.add(signer)
+        actor = actors.get(signer)
+        for position in () if actor is None else by_actor.get(actor, ()):
+            chosen.add(position)
+            signers.add(kept[position][0].link.signer)
+    return [kept[p] for p in sorted(chosen)]
 
-    head = ledger.chain.census().last
-    return {(c.actor, key_id(c.public_key)): c.public_key
-            for c in key_changes(ledger.chain.events_of(KEY_TOPICS, head))
-            if c.public_key is not None}
+
+def _actor_key(state: Any) -> Any:
+    """The actor id a registration's payload names (None when it does not read)."""
+    try:
+        data = json.loads(bytes(state))
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return data.get("key") if isinstance(data, dict) else None
+
+
+def _pack_item(ledger: Chained, link: LinkedEvent, previous: bytes, head: int, *,
+               content: bool = True) -> dict[str, Any]:
+    """One event as the pack holds it; without its state and salt unless ``content``."""
+    row = link.link
+    item = {
+        "position": row.position,
+        "originator_id": str(link.originator_id),
+        "originator_version": link.originator_version,
+        "topic": link.topic,
+        "payload_digest": row.payload_digest.hex(),
+        "previous_hash": previous.hex(),
+        "link_hash": row.hash.hex(),
+        "signer": row.signer,
+        "key_id": None if row.key_id is None else row.key_id.hex(),
+        "signed_at": row.signed_at,
+        "signature": None if row.signature is None else row.signature.hex(),
+        "inclusion": inclusion(ledger, row.position, head)["hashes"],
+    }
+    if content and link.state is not None and row.salt is not None:
+        item.update(state=link.state.decode(), salt=row.salt.hex())
+    return item

@@ -140,9 +140,10 @@ def evidence(obj: _Context, reference: str, folder: Path) -> None:
 
 _PACK_README = """Evidence pack for decision {reference}
 
-evidence.json  format ledger-evidence/v1: the decision's events, each with its chain link, its
+evidence.json  format ledger-evidence/v2: the decision's events, each with its chain link, its
                signature and its RFC 9162 inclusion proof, one signed C2SP checkpoint of the
-               log, the log's verifier key, and the source of each event
+               log, the log's verifier key, the source of each event, and the key history
+               (the signers' key events, proven the same way)
 
 Check it offline, with nothing of the ledger but its one-file verifier (Python 3.11 and the
 `cryptography` package; scripts/verify_evidence.py in the ledger's repository), taking the
@@ -151,5 +152,7 @@ verifier key from where the body publishes it, not from this pack:
     python3 verify_evidence.py evidence.json --key '{verifier_key}'
 
 It checks, for every event: payload -> salted payload digest -> chain link -> Merkle leaf ->
-inclusion proof -> the signed checkpoint -> the key. The formats are in the project's README.
+inclusion proof -> the signed checkpoint -> the key; and each signature -> the signer's key
+at that position, by the key history -> the signer's right to name the event's actor. The
+formats are in the project's README.
 """
