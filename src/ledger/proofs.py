@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
@@ -160,63 +161,77 @@ def evidence_pack(ledger: Ledger, originator_id: UUID, keys: KeyDir) -> dict[str
     whose key signed where (see ``_key_history``). What the read policy withholds from the
     ledger's reader is not in it: such an event carries its payload digest, which proves it
     without its words or its salt, and what is withheld on which basis."""
+    return evidence_packs(ledger, [originator_id], keys)[originator_id]
+
+
+def evidence_packs(ledger: Ledger, originator_ids: Iterable[UUID], keys: KeyDir
+                   ) -> dict[UUID, dict[str, Any]]:
+    """The evidence pack of each of these entities, against one checkpoint, each read by
+    entity (indexed reads, not a walk of the log); the key events are read once for all."""
     from .adapters.chain import genesis_hash
     from .adapters.codec import decode_event
     from .adapters.store import as_uuid
     from .disclosure import for_entity, withheld_summary
     from .integrity.signatures import KEY_TOPICS, KeyRegistry, key_changes
 
-    head = ledger.chain.census().last
+    chain = ledger.chain
+    head = chain.census().last
     signer = log_signer(ledger, keys)
     note = sign_checkpoint(current(ledger), VerifierKey(origin(ledger), signer.public),
                            signer.sign)
-    log_id = ledger.chain.log_id()
-    key_rows = ledger.chain.events_of(KEY_TOPICS, head)
+    log_id = chain.log_id()
+    key_rows = chain.events_of(KEY_TOPICS, head)
     opening = KeyRegistry(key_changes(key_rows)).genesis or 0
     actors = {_actor_key(state): as_uuid(originator)
               for _, originator, topic, state in key_rows if topic == "ActorRegistered"}
-    history = ledger._load(originator_id)
-    policy = for_entity(ledger.reader, history)
-    events, kept = [], {}
-    previous = genesis_hash(log_id)
-    for link in ledger.chain.linked(0, head):
-        oid, row = link.originator_id, link.link
-        if link.state is not None and (oid == originator_id or oid in actors.values()
-                                       or row.position <= opening):
-            kept[row.position] = (link, previous)
-        previous = row.hash
-    for link, before in kept.values():
-        if link.originator_id == originator_id:
-            event = decode_event(originator_id, link.originator_version or 0,
-                                 link.topic or "", link.state or b"")
-            withheld = withheld_summary(policy, event)
-            item = _pack_item(ledger, link, before, head, content=withheld is None)
-            if withheld is not None:
-                item["withheld"] = withheld
-            events.append(item)
-    return {
-        "format": EVIDENCE_FORMAT,
-        "log_id": str(UUID(bytes=log_id)) if log_id else None,
-        "verifier_key": verifier_key(ledger, keys).text,
-        "checkpoint": note,
-        "events": events,
-        "key_history": [_pack_item(ledger, link, before, head)
-                         for link, before in _key_history(kept, events, opening, actors)],
-    }
+    wanted = list(dict.fromkeys(originator_ids))
+    kept = {link.link.position: link
+            for link in [*chain.linked(0, opening),
+                         *chain.linked_of({*wanted, *actors.values()}, head)]
+            if link.state is not None}
+    hashes = chain.link_hashes(p - 1 for p in kept if p > 1)
+    hashes[0] = genesis_hash(log_id)
+    vkey = verifier_key(ledger, keys).text
+
+    def item(position: int, policy: Any = None) -> dict[str, Any]:
+        link = kept[position]
+        previous = hashes.get(position - 1, bytes(32))  # none stored: the chain is broken
+        if policy is None:
+            return _pack_item(ledger, link, previous, head)
+        event = decode_event(link.originator_id or UUID(int=0), link.originator_version or 0,
+                             link.topic or "", link.state or b"")
+        withheld = withheld_summary(policy, event)
+        made = _pack_item(ledger, link, previous, head, content=withheld is None)
+        return made if withheld is None else {**made, "withheld": withheld}
+
+    packs = {}
+    for entity in wanted:
+        policy = for_entity(ledger.reader, ledger._load(entity))
+        events = [item(p, policy) for p, link in sorted(kept.items())
+                  if link.originator_id == entity]
+        packs[entity] = {
+            "format": EVIDENCE_FORMAT,
+            "log_id": str(UUID(bytes=log_id)) if log_id else None,
+            "verifier_key": vkey,
+            "checkpoint": note,
+            "events": events,
+            "key_history": [item(p) for p in _key_history(kept, events, opening, actors)],
+        }
+    return packs
 
 
-def _key_history(kept: dict[int, tuple[LinkedEvent, bytes]], events: list[dict[str, Any]],
-                 opening: int, actors: dict[Any, UUID]) -> list[tuple[LinkedEvent, bytes]]:
-    """What the offline verifier needs to know whose key signed where: the log's first
-    events, up to its first registration (whose key signs from position 1), and every event
-    of each signer's actor, for the signers of the pack's events and of this history itself,
-    in position order."""
+def _key_history(kept: dict[int, LinkedEvent], events: list[dict[str, Any]], opening: int,
+                 actors: dict[Any, UUID]) -> list[int]:
+    """The positions the offline verifier needs to know whose key signed where: the log's
+    first events, up to its first registration (whose key signs from position 1), and every
+    event of each signer's actor, for the signers of the pack's events and of this history
+    itself, in position order."""
     by_actor: dict[UUID, list[int]] = {}
-    for position, (link, _) in kept.items():
+    for position, link in kept.items():
         if link.originator_id is not None:
             by_actor.setdefault(link.originator_id, []).append(position)
     chosen = {p for p in kept if p <= opening}
-    signers = {e["signer"] for e in events} | {kept[p][0].link.signer for p in chosen}
+    signers = {e["signer"] for e in events} | {kept[p].link.signer for p in chosen}
     done: set[Any] = set()
     while signers - done:
         signer = (signers - done).pop()
@@ -224,8 +239,8 @@ def _key_history(kept: dict[int, tuple[LinkedEvent, bytes]], events: list[dict[s
         actor = actors.get(signer)
         for position in () if actor is None else by_actor.get(actor, ()):
             chosen.add(position)
-            signers.add(kept[position][0].link.signer)
-    return [kept[p] for p in sorted(chosen)]
+            signers.add(kept[position].link.signer)
+    return sorted(chosen)
 
 
 def _actor_key(state: Any) -> Any:

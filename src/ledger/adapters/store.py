@@ -213,6 +213,18 @@ def _signing(kwargs: dict[str, Any]) -> Callable[[bytes | None], Sign] | None:
     return kwargs.get("signing")
 
 
+def _linked_event(r: Sequence[Any]) -> LinkedEvent:
+    """A joined chain and event row (``ChainReader.rows``' columns) as a ``LinkedEvent``."""
+    oid = r[6]
+    return LinkedEvent(
+        ChainRow(*r[:5], *r[10:14]),
+        None if oid is None else UUID(oid) if isinstance(oid, str) else UUID(bytes=oid),
+        r[7],
+        r[8],
+        r[9],
+    )
+
+
 def _head_link(position: Any, hash_: Any) -> tuple[int, bytes]:
     """The link new ones follow; a malformed head is refused rather than chained onto."""
     if not isinstance(position, int) or not isinstance(hash_, bytes) or len(hash_) != 32:
@@ -624,14 +636,38 @@ class ChainReader:
 
     def linked(self, after: int = 0, until: int | None = None) -> Iterator[LinkedEvent]:
         for r in self.rows(after, until):
-            oid = r[6]
-            yield LinkedEvent(
-                ChainRow(*r[:5], *r[10:14]),
-                None if oid is None else UUID(oid) if isinstance(oid, str) else UUID(bytes=oid),
-                r[7],
-                r[8],
-                r[9],
-            )
+            yield _linked_event(r)
+
+    def linked_of(self, originator_ids: Iterable[UUID], head: int) -> list[LinkedEvent]:
+        """The linked events in 1..head of these entities, in position order, found by entity
+        (an indexed read a few hundred ids at a time), not by walking the log: what an
+        evidence pack holds."""
+        wanted, found = list(originator_ids), list[Any]()
+        originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
+        signed = ("c.signer, c.key_id, c.signature, c.signed_at" if self.signed_columns()
+                  else "NULL, NULL, NULL, NULL")
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            if self.sqlite:
+                where = f"originator_id IN ({','.join('?' * len(chunk))})"
+                params: list[Any] = [oid.hex for oid in chunk]  # as the library stores it
+            else:
+                where, params = "originator_id = ANY(%s)", [chunk]
+            found += self._by_entity(
+                f"c.position, c.notification_id, c.salt, c.payload_digest, c.hash, e.nid, "
+                f"{originator}, e.originator_version, e.topic, e.state, {signed}",
+                where, params, 0, head)
+        return [_linked_event(r) for r in sorted(found, key=lambda r: r[0])]
+
+    def link_hashes(self, positions: Iterable[int]) -> dict[int, bytes]:
+        """The stored link hash at each of these positions (those that have a link)."""
+        wanted, found = sorted(set(positions)), dict[int, bytes]()
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join([self.mark] * len(chunk))
+            found.update((int(p), _bytes(h)) for p, h in self._rows(
+                f"SELECT position, hash FROM {self.chain} WHERE position IN ({marks})", chunk))
+        return found
 
     def first_unlinked(self, head: int) -> tuple[int, Any, Any] | None:
         """The earliest event that no link in 1..head names (notification id, version, topic)."""
@@ -721,14 +757,33 @@ class ChainReader:
         to know what is withheld, and a write of its signer's key events."""
         m = self.mark
         marks = ",".join([m] * len(topics))
-        one = "" if entity is None else f"e.originator_id = {m} AND "
+        if entity is not None:
+            return self._by_entity(
+                "c.position, e.originator_id, e.topic, e.state",
+                f"originator_id = {m} AND topic IN ({marks})",
+                [entity.hex if self.sqlite else entity, *topics], after, head)
         return self._rows(
             f"SELECT c.position, e.originator_id, e.topic, e.state FROM {self.chain} c "
             f"JOIN {self.events} e ON e.{self.nid} = c.notification_id "
-            f"WHERE {one}e.topic IN ({marks}) AND c.position > {m} AND c.position <= {m} "
+            f"WHERE e.topic IN ({marks}) AND c.position > {m} AND c.position <= {m} "
             "ORDER BY c.position",
-            (*([] if entity is None else [entity.hex if self.sqlite else entity]),
-             *topics, max(after, 0), head),
+            (*topics, max(after, 0), head),
+        )
+
+    def _by_entity(self, columns: str, where: str, params: Sequence[Any], after: int,
+                   head: int) -> list[Any]:
+        """``columns`` (of ``e``, the events ``where`` picks by entity, as ``nid``,
+        ``originator_id``, ``originator_version``, ``topic``, ``state``, and ``c``, their
+        links) of those linked in after+1..head, in position order. The events are found
+        first, by the entity index, whatever the planner's statistics say: without them
+        PostgreSQL walked the whole chain by position instead (0.75 s a write at 1M)."""
+        m = self.mark
+        return self._rows(
+            f"WITH e AS MATERIALIZED (SELECT {self.nid} AS nid, originator_id, "
+            f"originator_version, topic, state FROM {self.events} WHERE {where}) "
+            f"SELECT {columns} FROM e JOIN {self.chain} c ON c.notification_id = e.nid "
+            f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position",
+            [*params, max(after, 0), head],
         )
 
     def originators_at(self, positions: Sequence[int]) -> list[tuple[int, UUID]]:

@@ -72,7 +72,7 @@ def read_snapshot(ledger: Ledger, as_of: str, keys: KeyDir) -> Snapshot:
     )
 
     from ..integrity.checkpoint import parse_checkpoint, parse_note
-    from ..proofs import checkpoint_note, evidence_pack, verifier_key
+    from ..proofs import checkpoint_note, evidence_packs, verifier_key
     from ..reconcile import as_dicts, reconcile
 
     size = ledger.chain.census().last
@@ -96,10 +96,10 @@ def read_snapshot(ledger: Ledger, as_of: str, keys: KeyDir) -> Snapshot:
     reconciliation = as_dicts(reconcile(ledger))
     note = checkpoint_note(ledger, keys)
     signed = parse_checkpoint(parse_note(note).text)
-    evidence = {
-        (kind, key): evidence_pack(ledger, aggregate_id(kind, key), keys)
-        for kind, key in audit if kind in EVIDENCE_KINDS
-    }
+    records = {aggregate_id(kind, key): (kind, key) for kind, key in audit
+               if kind in EVIDENCE_KINDS}
+    evidence = {records[entity]: pack
+                for entity, pack in evidence_packs(ledger, records, keys).items()}
     if positions != {size} or signed.size != size or ledger.chain.census().last != size:
         raise DomainError("store", "the log grew while it was being published: run again")
     _flag_overdue(plans, as_of)
