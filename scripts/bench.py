@@ -236,7 +236,7 @@ def rate(result: dict[str, float]) -> float:
     return result["events"] / result["seconds"]
 
 
-def trail_latency(url: str, runs: int = 40) -> tuple[float, float]:
+def trail_latency(url: str, runs: int = 200) -> tuple[float, float]:
     """p50 and p95 of the Panel's first page (50) of the trail from a date: by free text, then
     by the first area's commissioner. Every page is full at 10k events too (the dates run from
     2012, when the commissioners took over, to 2021), so the sizes compare like for like."""
