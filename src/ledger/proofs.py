@@ -177,8 +177,8 @@ def evidence_packs(ledger: Ledger, originator_ids: Iterable[UUID], keys: KeyDir
     chain = ledger.chain
     head = chain.census().last
     signer = log_signer(ledger, keys)
-    note = sign_checkpoint(current(ledger), VerifierKey(origin(ledger), signer.public),
-                           signer.sign)
+    vkey = VerifierKey(origin(ledger), signer.public)
+    note = sign_checkpoint(current(ledger), vkey, signer.sign)
     log_id = chain.log_id()
     key_rows = chain.events_of(KEY_TOPICS, head)
     opening = KeyRegistry(key_changes(key_rows)).genesis or 0
@@ -191,7 +191,9 @@ def evidence_packs(ledger: Ledger, originator_ids: Iterable[UUID], keys: KeyDir
             if link.state is not None}
     hashes = chain.link_hashes(p - 1 for p in kept if p > 1)
     hashes[0] = genesis_hash(log_id)
-    vkey = verifier_key(ledger, keys).text
+    by_entity: dict[UUID | None, list[int]] = {}
+    for position in sorted(kept):
+        by_entity.setdefault(kept[position].originator_id, []).append(position)
 
     def item(position: int, policy: Any = None) -> dict[str, Any]:
         link = kept[position]
@@ -207,29 +209,26 @@ def evidence_packs(ledger: Ledger, originator_ids: Iterable[UUID], keys: KeyDir
     packs = {}
     for entity in wanted:
         policy = for_entity(ledger.reader, ledger._load(entity))
-        events = [item(p, policy) for p, link in sorted(kept.items())
-                  if link.originator_id == entity]
+        events = [item(p, policy) for p in by_entity.get(entity, ())]
         packs[entity] = {
             "format": EVIDENCE_FORMAT,
             "log_id": str(UUID(bytes=log_id)) if log_id else None,
-            "verifier_key": vkey,
+            "verifier_key": vkey.text,
             "checkpoint": note,
             "events": events,
-            "key_history": [item(p) for p in _key_history(kept, events, opening, actors)],
+            "key_history": [item(p) for p in _key_history(kept, by_entity, events, opening,
+                                                          actors)],
         }
     return packs
 
 
-def _key_history(kept: dict[int, LinkedEvent], events: list[dict[str, Any]], opening: int,
-                 actors: dict[Any, UUID]) -> list[int]:
+def _key_history(kept: dict[int, LinkedEvent], by_entity: dict[UUID | None, list[int]],
+                 events: list[dict[str, Any]], opening: int, actors: dict[Any, UUID]
+                 ) -> list[int]:
     """The positions the offline verifier needs to know whose key signed where: the log's
     first events, up to its first registration (whose key signs from position 1), and every
     event of each signer's actor, for the signers of the pack's events and of this history
     itself, in position order."""
-    by_actor: dict[UUID, list[int]] = {}
-    for position, link in kept.items():
-        if link.originator_id is not None:
-            by_actor.setdefault(link.originator_id, []).append(position)
     chosen = {p for p in kept if p <= opening}
     signers = {e["signer"] for e in events} | {kept[p].link.signer for p in chosen}
     done: set[Any] = set()
@@ -237,7 +236,7 @@ def _key_history(kept: dict[int, LinkedEvent], events: list[dict[str, Any]], ope
         signer = (signers - done).pop()
         done.add(signer)
         actor = actors.get(signer)
-        for position in () if actor is None else by_actor.get(actor, ()):
+        for position in () if actor is None else by_entity.get(actor, ()):
             chosen.add(position)
             signers.add(kept[position].link.signer)
     return sorted(chosen)

@@ -511,15 +511,8 @@ class ChainReader:
         flat, in order. Each page is a bounded range of positions, so its cost never depends on
         the planner's statistics (without them PostgreSQL sorted the whole rest per page)."""
         m = self.mark
-        originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
-        signed = (
-            "c.signer, c.key_id, c.signature, c.signed_at"
-            if self.signed_columns()
-            else "NULL, NULL, NULL, NULL"
-        )
         sql = (
-            f"SELECT c.position, c.notification_id, c.salt, c.payload_digest, c.hash, "
-            f"e.{self.nid}, {originator}, e.originator_version, e.topic, e.state, {signed} "
+            f"SELECT {self._linked_columns(f'e.{self.nid}')} "
             f"FROM {self.chain} c LEFT JOIN {self.events} e ON e.{self.nid} = c.notification_id "
             f"WHERE c.position > {m} AND c.position <= {m} ORDER BY c.position"
         )
@@ -588,39 +581,41 @@ class ChainReader:
 
     def existing(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these entities have events stored (one query per 500 ids)."""
-        wanted = list(originator_ids)
         found: set[UUID] = set()
+        for where, params in self._entity_chunks(originator_ids):
+            rows = self._rows(
+                f"SELECT DISTINCT originator_id FROM {self.events} WHERE {where}", params
+            )
+            found.update(as_uuid(r[0]) for r in rows)
+        return found
+
+    def _entity_chunks(self, originator_ids: Iterable[UUID]) -> Iterator[tuple[str, Any]]:
+        """(condition on ``originator_id``, its parameters) for these entities, 500 at a
+        time, each id as the backend stores it."""
+        wanted = list(originator_ids)
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             if self.sqlite:
-                marks = ",".join("?" * len(chunk))
-                rows = self._rows(
-                    f"SELECT DISTINCT originator_id FROM {self.events} "
-                    f"WHERE originator_id IN ({marks})",
-                    [oid.hex for oid in chunk],  # as the library stores it
-                )
+                yield (f"originator_id IN ({','.join('?' * len(chunk))})",
+                       [oid.hex for oid in chunk])  # as the library stores it
             else:
-                rows = self._rows(
-                    f"SELECT DISTINCT originator_id FROM {self.events} "
-                    "WHERE originator_id = ANY(%s)",
-                    (chunk,),
-                )
-            found.update(as_uuid(r[0]) for r in rows)
-        return found
+                yield "originator_id = ANY(%s)", [chunk]
+
+    def _linked_columns(self, nid: str) -> str:
+        """The columns of a link joined to its event (``c`` and ``e``), as ``rows`` gives
+        them and ``_linked_event`` reads them; ``nid`` is the event's notification id."""
+        originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
+        signed = ("c.signer, c.key_id, c.signature, c.signed_at" if self.signed_columns()
+                  else "NULL, NULL, NULL, NULL")
+        return (f"c.position, c.notification_id, c.salt, c.payload_digest, c.hash, {nid}, "
+                f"{originator}, e.originator_version, e.topic, e.state, {signed}")
 
     def histories(self, originator_ids: Iterable[UUID]) -> dict[UUID, list[tuple[Any, ...]]]:
         """The stored events (originator id, version, topic, state) of these entities, each
         entity's in version order, in one query per 500 ids: what an append reads of the
         entities it touches and names (an entity with no events is left out)."""
-        wanted = list(originator_ids)
         found: dict[UUID, list[tuple[Any, ...]]] = {}
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            if self.sqlite:
-                where = f"originator_id IN ({','.join('?' * len(chunk))})"
-                params: Any = [oid.hex for oid in chunk]  # as the library stores it
-            else:
-                where, params = "originator_id = ANY(%s)", (chunk,)
+        for where, params in self._entity_chunks(originator_ids):
             for row in self._rows(
                 f"SELECT originator_id, originator_version, topic, state FROM {self.events} "
                 f"WHERE {where} ORDER BY originator_id, originator_version",
@@ -642,21 +637,9 @@ class ChainReader:
         """The linked events in 1..head of these entities, in position order, found by entity
         (an indexed read a few hundred ids at a time), not by walking the log: what an
         evidence pack holds."""
-        wanted, found = list(originator_ids), list[Any]()
-        originator = "e.originator_id" if self.sqlite else "uuid_send(e.originator_id)"
-        signed = ("c.signer, c.key_id, c.signature, c.signed_at" if self.signed_columns()
-                  else "NULL, NULL, NULL, NULL")
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            if self.sqlite:
-                where = f"originator_id IN ({','.join('?' * len(chunk))})"
-                params: list[Any] = [oid.hex for oid in chunk]  # as the library stores it
-            else:
-                where, params = "originator_id = ANY(%s)", [chunk]
-            found += self._by_entity(
-                f"c.position, c.notification_id, c.salt, c.payload_digest, c.hash, e.nid, "
-                f"{originator}, e.originator_version, e.topic, e.state, {signed}",
-                where, params, 0, head)
+        found: list[Any] = []
+        for where, params in self._entity_chunks(originator_ids):
+            found += self._by_entity(self._linked_columns("e.nid"), where, params, 0, head)
         return [_linked_event(r) for r in sorted(found, key=lambda r: r[0])]
 
     def link_hashes(self, positions: Iterable[int]) -> dict[int, bytes]:
